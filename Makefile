@@ -1,0 +1,41 @@
+# Everything a user types. `make demo` on a fresh clone needs only Python 3.11 and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+EVENTS ?= 200000
+DAYS   ?= 60
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DAGSTER_HOME ?= $(CURDIR)/.warehouse/dagster
+
+.PHONY: install demo test lint dsn env stop ui bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install  ## generate sample events for every source, load them, print a summary
+	$(BIN)/python -m ingest demo --events $(EVENTS) --days $(DAYS)
+
+test: install  ## the whole suite (CI runs exactly this)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+dsn: install  ## the connection string psql or a BI tool uses
+	@$(BIN)/python -m ingest dsn
+
+env: install  ## export lines for dbt and psql: eval "$$(make -s env)"
+	@$(BIN)/python -m ingest env
+
+stop: install  ## stop the embedded PostgreSQL
+	$(BIN)/python -m ingest stop
+
+bench: install  ## benchmarks (not tests): prints ratios measured in one run
+	$(BIN)/python -m tests.benchmarks.loader_bench
+
+clean: stop
+	rm -rf .warehouse dbt_project/target dbt_project/logs

