@@ -633,15 +633,21 @@ def _write_catalog(writer: _FileWriter, catalog: Catalog) -> list[Path]:
     ]
 
 
-def generate(spec: GeneratorSpec, folder: Path) -> list[Path]:
-    """Writes every source's files into `folder`; the same spec always writes the same bytes."""
+def generate(
+    spec: GeneratorSpec, folder: Path, tables: tuple[str, ...] | None = None
+) -> list[Path]:
+    """Writes the sources' files into `folder`; the same spec always writes the same bytes.
+
+    `tables` limits the event tables written (the catalog is always written).
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     catalog = build_catalog(spec)
     writer = _FileWriter(folder, spec.file_format)
     written = _write_catalog(writer, catalog)
     for table, make_rows in _row_makers(catalog, spec).items():
-        written += _write_event_table(spec, writer, table, make_rows)
+        if tables is None or table in tables:
+            written += _write_event_table(spec, writer, table, make_rows)
     return written
 
 

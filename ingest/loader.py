@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -38,6 +39,7 @@ MAX_FUTURE = "1 day"
 # How far ahead of the current month every load makes sure monthly partitions exist.
 PARTITION_MONTHS_AHEAD = 3
 PROGRESS_MIN_BYTES = 32 << 20
+LOAD_MEMORY = "256MB"
 # The most lines one CSV record may span (quoted fields with newlines).
 MAX_RECORD_LINES = 20
 # JSON Lines are copied as one CSV field per line: these bytes never occur in valid JSON.
@@ -61,6 +63,7 @@ class RawTable:
     name: str
     columns: tuple[Column, ...]
     time_column: str | None
+    key_columns: tuple[str, ...]
 
     @property
     def qualified(self) -> sql.Composed:
@@ -117,7 +120,21 @@ def describe_table(connection: psycopg.Connection, table: str) -> RawTable:
         """,
         (table,),
     ).fetchone()
-    return RawTable(table, columns, time_column[0] if time_column else None)
+    key_columns = connection.execute(
+        """
+        select a.attname from pg_index i
+        join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+        where i.indrelid = format('raw.%%I', %s::text)::regclass and i.indisprimary
+        order by array_position(i.indkey::int2[], a.attnum)
+        """,
+        (table,),
+    ).fetchall()
+    return RawTable(
+        table,
+        columns,
+        time_column[0] if time_column else None,
+        tuple(name for (name,) in key_columns),
+    )
 
 
 def file_sha256(path: Path) -> str:
@@ -357,26 +374,19 @@ def _typed_value(column: Column, value: sql.Composable) -> sql.Composable:
     return sql.SQL("coalesce({}, {})").format(typed, sql.SQL(column.default))
 
 
-def _ensure_partitions(
-    connection: psycopg.Connection,
-    table: RawTable,
-    time_value: sql.Composable,
-    source_rows: sql.Composable,
-) -> None:
-    """Creates the monthly partitions this file's event times need, and the months ahead."""
+def _ensure_partitions(connection: psycopg.Connection, table: RawTable) -> tuple[Any, Any]:
+    """Creates the monthly partitions the valid rows need, and the months ahead of this one.
+
+    Returns the earliest and latest event time of the valid rows.
+    """
+    time = sql.Identifier(str(table.time_column))
     months = connection.execute(
         sql.SQL(
-            "select distinct date_trunc('month', ({v})::timestamptz)::date from {rows}"
-            " where pg_input_is_valid({v}, 'timestamptz')"
-            " and ({v})::timestamptz between {oldest}::timestamptz and now() + {future}::interval"
-        ).format(
-            v=time_value,
-            rows=source_rows,
-            oldest=sql.Literal(OLDEST_EVENT_TIME),
-            future=sql.Literal(MAX_FUTURE),
-        )
+            "select date_trunc('month', {time} at time zone 'UTC')::date, min({time}), max({time})"
+            " from _checked where problem is null group by 1"
+        ).format(time=time)
     ).fetchall()
-    for (month,) in months:
+    for month, _, _ in months:
         connection.execute(
             "select raw.ensure_month_partitions(%s::regclass, %s, %s)",
             (f"raw.{table.name}", month, month),
@@ -386,6 +396,31 @@ def _ensure_partitions(
         " (now() + make_interval(months => %s))::date)",
         (f"raw.{table.name}", PARTITION_MONTHS_AHEAD),
     )
+    return min((m[1] for m in months), default=None), max((m[2] for m in months), default=None)
+
+
+def _new_rows(table: RawTable, time_bounds: tuple[Any, Any]) -> sql.Composable:
+    """Valid rows whose key is neither loaded already nor repeated earlier in the file.
+
+    Cheaper than INSERT ... ON CONFLICT (no speculative insertion). The lookup of loaded keys
+    is bounded to this file's event-time range, so it never scans the table's history.
+    """
+    keys = sql.SQL(", ").join(map(sql.Identifier, table.key_columns))
+    match = sql.SQL(" and ").join(
+        sql.SQL("loaded.{k} = new.{k}").format(k=sql.Identifier(k)) for k in table.key_columns
+    )
+    if table.time_column:
+        match = sql.SQL("{match} and loaded.{t} between {low} and {high}").format(
+            match=match,
+            t=sql.Identifier(table.time_column),
+            low=sql.Literal(time_bounds[0]),
+            high=sql.Literal(time_bounds[1]),
+        )
+    return sql.SQL(
+        "select distinct on ({keys}) * from _checked as new"
+        " where problem is null and not exists (select from {target} as loaded where {match})"
+        " order by {keys}, _line"
+    ).format(keys=keys, target=table.qualified, match=match)
 
 
 def _event_dates_statement(table: RawTable, load_id: int) -> sql.Composable:
@@ -403,6 +438,41 @@ def _event_dates_statement(table: RawTable, load_id: int) -> sql.Composable:
     )
 
 
+def _check_rows(
+    connection: psycopg.Connection, table: RawTable, file_format: str, fields: list[str]
+) -> None:
+    """Fills `_checked`: each landed row with its first problem, or its typed values."""
+    values = _field_values(table, file_format, fields)
+    if file_format == "jsonl":
+        source_rows = sql.SQL(
+            "(select *, case when pg_input_is_valid(_original, 'jsonb')"
+            " then _original::jsonb end as _doc from _landing) as landed"
+        )
+    else:
+        source_rows = sql.SQL("_landing")
+    connection.execute(
+        sql.SQL(
+            """
+            create temp table _checked on commit drop as
+            select _line, problem, {typed},
+                   case when problem is not null then {original} end as original_text
+            -- offset 0 keeps the planner from inlining the CASE into every column below
+            from (select *, {problem} as problem from {source_rows} offset 0) as reviewed
+            """
+        ).format(
+            original=_original_expression(file_format, fields),
+            typed=sql.SQL(", ").join(
+                sql.SQL("case when problem is null then {v} end as {n}").format(
+                    v=_typed_value(c, values[c.name]), n=sql.Identifier(c.name)
+                )
+                for c in table.columns
+            ),
+            problem=_reason_expression(table, file_format, values),
+            source_rows=source_rows,
+        )
+    )
+
+
 def _validate_and_insert(
     connection: psycopg.Connection,
     table: RawTable,
@@ -413,54 +483,31 @@ def _validate_and_insert(
     file_name: str,
 ) -> tuple[int, int, int]:
     """Quarantines invalid rows and inserts the valid ones; returns (read, quarantined, loaded)."""
-    values = _field_values(table, file_format, fields)
-    if file_format == "jsonl":
-        source_rows = sql.SQL(
-            "(select *, case when pg_input_is_valid(_original, 'jsonb')"
-            " then _original::jsonb end as _doc from _landing) as landed"
-        )
-    else:
-        source_rows = sql.SQL("_landing")
-    if table.time_column:
-        _ensure_partitions(connection, table, values[table.time_column], source_rows)
-
+    _check_rows(connection, table, file_format, fields)
+    time_bounds = _ensure_partitions(connection, table) if table.time_column else (None, None)
     columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns)
     returning = sql.Identifier(table.time_column) if table.time_column else sql.SQL("1")
     statement = sql.SQL(
         """
-        with checked as materialized (
-            select _line, {original} as original_text, problem, {typed}
-            from (select *, {problem} as problem from {source_rows}) as reviewed
-        ),
-        quarantined as (
+        with quarantined as (
             insert into raw._quarantine
                 (load_id, source, table_name, file_name, line_number, original_text, reason)
             select {load_id}, {source}, {table}, {file}, _line, original_text, problem
-            from checked where problem is not null
+            from _checked where problem is not null
             returning 1
         ),
         loaded as (
             insert into {target} ({columns}, _load_id)
-            select {columns}, {load_id} from checked where problem is null
-            on conflict do nothing
+            select {columns}, {load_id} from ({new_rows}) as new_rows
             returning {returning}
         ),
         dated as ({event_dates})
-        select (select count(*) from checked),
+        select (select count(*) from _checked),
                (select count(*) from quarantined),
                (select count(*) from loaded),
                (select count(*) from dated)
         """
     ).format(
-        original=_original_expression(file_format, fields),
-        typed=sql.SQL(", ").join(
-            sql.SQL("case when problem is null then {v} end as {n}").format(
-                v=_typed_value(c, values[c.name]), n=sql.Identifier(c.name)
-            )
-            for c in table.columns
-        ),
-        problem=_reason_expression(table, file_format, values),
-        source_rows=source_rows,
         load_id=sql.Literal(load_id),
         source=sql.Literal(source),
         table=sql.Literal(table.name),
@@ -469,8 +516,15 @@ def _validate_and_insert(
         columns=columns,
         returning=returning,
         event_dates=_event_dates_statement(table, load_id),
+        new_rows=_new_rows(table, time_bounds),
     )
-    read, quarantined, loaded, _ = connection.execute(statement).fetchone()
+    try:
+        read, quarantined, loaded, _ = connection.execute(statement).fetchone()
+    except psycopg.errors.UniqueViolation as error:
+        raise LoadError(
+            f"{file_name}: another load committed some of the same events meanwhile;"
+            " nothing was loaded, load the file again"
+        ) from error
     return read, quarantined, loaded
 
 
@@ -503,6 +557,9 @@ def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -
     started_at = datetime.now(UTC)
     with warehouse.connect() as connection:
         connection.execute("set timezone = 'UTC'")
+        # Room for one file's landing and checked rows in memory rather than temp files.
+        connection.execute(f"set temp_buffers = '{LOAD_MEMORY}'")
+        connection.execute(f"set work_mem = '{LOAD_MEMORY}'")
         previous = _previous_load(connection, table_name, sha256)
         if previous is not None:
             return LoadResult(path.name, table_name, load_id=previous, already_loaded=True)

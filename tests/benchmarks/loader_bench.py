@@ -1,0 +1,142 @@
+"""Loader throughput against a bare COPY of the same rows (a benchmark, not a test).
+
+Generates clean download events (no invalid or duplicate rows, so a bare COPY accepts them),
+joins them into one CSV file per size, and loads that file twice in child processes: through
+the loader into one fresh database, and through a bare COPY into the identical table of a
+second fresh database. Prints rows/s of both, their ratio and each child's peak memory.
+Sizes: BENCH_LOADER_ROWS (default "1000000,5000000").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from ingest import loader, migrate
+from ingest.generator import TABLE_SHARES, GeneratorSpec, generate
+from ingest.warehouse import Warehouse, resolve
+
+TABLE = "download_events"
+
+
+def _one_file(rows: int, folder: Path) -> Path:
+    spec = GeneratorSpec(events=int(rows / TABLE_SHARES[TABLE]), days=90, seed=1).clean()
+    daily = [
+        p for p in generate(spec, folder / "days", tables=(TABLE,)) if p.name.startswith(TABLE)
+    ]
+    target = folder / f"{TABLE}__bench_{rows}.csv"
+    with target.open("wb") as out:
+        for index, path in enumerate(sorted(daily)):
+            with path.open("rb") as handle:
+                header = handle.readline()
+                if index == 0:
+                    out.write(header)
+                while chunk := handle.read(1 << 20):
+                    out.write(chunk)
+            path.unlink()
+    return target
+
+
+def _bare_copy(warehouse: Warehouse, path: Path) -> None:
+    with warehouse.connect() as connection, connection.cursor() as cursor:
+        header = path.open().readline().strip()
+        statement = f"copy raw.{TABLE} ({header}) from stdin (format csv, header true)"
+        with cursor.copy(statement) as copy, path.open("rb") as handle:
+            while chunk := handle.read(loader.CHUNK_BYTES):
+                copy.write(chunk)
+
+
+def _child(mode: str, url: str, file: str) -> None:
+    """Runs one load in this process and prints its seconds and peak memory as JSON."""
+    from ingest.warehouse import _from_url
+
+    warehouse = _from_url(url)
+    started = time.perf_counter()
+    if mode == "loader":
+        result = loader.load_file(warehouse, Path(file))
+        assert result.rows_quarantined == 0 and result.rows_duplicate == 0, result
+    else:
+        _bare_copy(warehouse, Path(file))
+    seconds = time.perf_counter() - started
+    # VmHWM, not ru_maxrss: the latter keeps the parent's high-water mark across fork and exec.
+    status = Path("/proc/self/status").read_text()
+    peak_mb = int(status.split("VmHWM:")[1].split()[0]) / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
+
+
+def _fresh_database(server: Warehouse, bare: bool) -> Warehouse:
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    with server.connect(autocommit=True) as connection:
+        connection.execute(f'create database "{name}"')
+    warehouse = server.with_database(name)
+    migrate.migrate(warehouse)
+    if bare:  # the only difference: a bare COPY has no load id to give
+        with warehouse.cursor() as cursor:
+            cursor.execute(f"alter table raw.{TABLE} alter column _load_id set default 0")
+    return warehouse
+
+
+def _drop(server: Warehouse, warehouse: Warehouse) -> None:
+    with server.connect(autocommit=True) as connection:
+        connection.execute(f'drop database "{warehouse.dbname}" with (force)')
+
+
+def _measure(mode: str, warehouse: Warehouse, path: Path) -> dict[str, float]:
+    with warehouse.cursor() as cursor:
+        cursor.execute("checkpoint")
+    output = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.benchmarks.loader_bench",
+            "--child",
+            mode,
+            warehouse.url,
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    sizes = [int(s) for s in os.environ.get("BENCH_LOADER_ROWS", "1000000,5000000").split(",")]
+    server = resolve()
+    print(f"loader vs bare COPY, raw.{TABLE}, {os.cpu_count()} cores")
+    print(
+        f"{'rows':>10} {'bare rows/s':>12} {'loader rows/s':>14} {'ratio':>6} "
+        f"{'bare peak MB':>13} {'loader peak MB':>15}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for rows in sizes:
+            path = _one_file(rows, Path(tmp))
+            bare_db, loader_db = _fresh_database(server, True), _fresh_database(server, False)
+            try:
+                bare = _measure("bare", bare_db, path)
+                loaded = _measure("loader", loader_db, path)
+            finally:
+                _drop(server, bare_db)
+                _drop(server, loader_db)
+            bare_rate, loader_rate = rows / bare["seconds"], rows / loaded["seconds"]
+            print(
+                f"{rows:>10} {bare_rate:>12,.0f} {loader_rate:>14,.0f} "
+                f"{loader_rate / bare_rate:>6.2f} {bare['peak_mb']:>13.0f} "
+                f"{loaded['peak_mb']:>15.0f}",
+                flush=True,
+            )
+            path.unlink()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        _child(*sys.argv[2:])
+    else:
+        main()
