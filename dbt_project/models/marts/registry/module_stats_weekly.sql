@@ -1,0 +1,6 @@
+{{ config(
+    unique_key='period_start',
+    indexes=[{'columns': ['period_start']}, {'columns': ['module_name', 'period_start']}],
+) }}
+
+{{ module_stats_rollup('week') }}

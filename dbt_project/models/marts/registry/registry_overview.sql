@@ -1,0 +1,73 @@
+{{ config(unique_key='as_of_date') }}
+
+with as_of as (
+
+    select {{ as_of_date('registry') }} as as_of_date
+
+),
+
+modules as (
+
+    select * from {{ ref('stg_registry__modules') }}
+
+),
+
+versions as (
+
+    select * from {{ ref('stg_registry__module_versions') }}
+
+),
+
+daily as (
+
+    select module_stats_daily.*
+    from {{ ref('module_stats_daily') }} as module_stats_daily
+    cross join as_of
+    where module_stats_daily.period_start between as_of.as_of_date - 29 and as_of.as_of_date
+
+),
+
+recent_activity as (
+
+    {%- for model in ['stg_registry__download_events', 'stg_registry__module_view_events',
+                      'stg_registry__compilation_events'] %}
+    select events.user_id
+    from {{ ref(model) }} as events
+    cross join as_of
+    where events.event_date between as_of.as_of_date - 6 and as_of.as_of_date
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+
+),
+
+download_totals as (
+
+    select
+        coalesce(sum(download_count), 0)::bigint as downloads_30d,
+        sum(cache_hit_download_count)::double precision
+        / nullif(sum(download_count), 0) as cache_hit_rate_30d
+    from daily
+
+),
+
+final as (
+
+    select
+        as_of.as_of_date,
+        (
+            select count(*) from modules where modules.created_date <= as_of.as_of_date
+        ) as total_modules,
+        (
+            select count(*) from versions where versions.created_date <= as_of.as_of_date
+        ) as total_versions,
+        download_totals.downloads_30d,
+        (select count(distinct user_id) from recent_activity) as active_users_7d,
+        download_totals.cache_hit_rate_30d
+    from as_of
+    cross join download_totals
+
+)
+
+select * from final

@@ -1,0 +1,9 @@
+{#- No two rows share the same values of `combination_of_columns` (a compound key). -#}
+{% test unique_combination_of_columns(model, combination_of_columns) %}
+
+select {{ combination_of_columns | join(', ') }}, count(*) as occurrences
+from {{ model }}
+group by {{ combination_of_columns | join(', ') }}
+having count(*) > 1
+
+{% endtest %}
