@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,12 +30,18 @@ def server() -> Warehouse:
     return resolve()
 
 
-@pytest.fixture
-def empty_warehouse(server: Warehouse) -> Iterator[Warehouse]:
-    """A database of its own for one test, dropped afterwards."""
+@contextmanager
+def fresh_database(server: Warehouse) -> Iterator[Warehouse]:
+    """A database of its own, dropped afterwards."""
     name = f"test_{uuid.uuid4().hex[:12]}"
     yield _create_database(server, name)
     _drop_database(server, name)
+
+
+@pytest.fixture
+def empty_warehouse(server: Warehouse) -> Iterator[Warehouse]:
+    with fresh_database(server) as warehouse:
+        yield warehouse
 
 
 @pytest.fixture

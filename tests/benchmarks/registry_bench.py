@@ -1,0 +1,252 @@
+"""Registry models at two history sizes (a benchmark, not a test).
+
+For each size: registry events at the same daily volume (so a larger size is a longer history,
+not denser days), loaded through the loader into a fresh database; then
+- the full build of the registry models (`dbt run`, wall time);
+- a one-day incremental build with the window of one day: its SQL time (sum of the models'
+  execution times from run_results.json) and wall time (including dbt's start-up);
+- the seed's way: the daily module rollup as a materialized view, refreshed in full;
+- p50/p95 latency of the queries behind the seed's API endpoints, run against the marts.
+The ratio of the one-day build at the large size to the small one shows whether the cost of a
+day grows with history (target <= 1.3). Sizes: BENCH_REGISTRY_EVENTS (default 1M and 10M).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+from ingest import loader, migrate
+from ingest.generator import TABLE_SHARES, GeneratorSpec, generate
+from ingest.sources import SOURCES
+from ingest.warehouse import PROJECT_ROOT, Warehouse, resolve
+
+REGISTRY_EVENTS_PER_DAY = 1_000_000 // 60
+REGISTRY_SELECTION = ["staging.registry", "intermediate.registry", "marts.registry"]
+REGISTRY_SHARE = sum(TABLE_SHARES[t] for t in SOURCES["registry"] if t in TABLE_SHARES)
+QUERY_REPEATS = 200
+
+# The seed's daily rollup, computed its way: a materialized view over the raw events.
+SEED_MATERIALIZED_VIEW = """
+create materialized view bench_module_stats_daily as
+with activity as (
+    select (downloaded_at at time zone 'UTC')::date as day, module_name, user_id,
+           organization_id, 'download' as kind, success, file_size, null::int as duration_ms
+    from raw.download_events
+    union all
+    select (viewed_at at time zone 'UTC')::date, module_name, user_id, organization_id,
+           'view', true, null, null
+    from raw.module_view_events
+    union all
+    select (started_at at time zone 'UTC')::date, module_name, user_id, organization_id,
+           'compilation', success, null, duration_ms
+    from raw.compilation_events
+)
+select day, module_name,
+       count(*) filter (where kind = 'view') as view_count,
+       count(*) filter (where kind = 'download' and success) as download_count,
+       count(distinct user_id) as unique_users,
+       count(distinct organization_id) as unique_orgs,
+       count(*) filter (where kind = 'compilation') as compilation_count,
+       count(*) filter (where kind = 'compilation' and success) as compilation_success_count,
+       sum(file_size) filter (where kind = 'download' and success) as total_download_bytes,
+       avg(duration_ms) as avg_compilation_duration_ms
+from activity group by day, module_name
+"""
+
+ENDPOINT_QUERIES: dict[str, str] = {
+    "GET /overview": "select * from marts.registry_overview order by as_of_date desc limit 1",
+    "GET /modules/popular": (
+        "select * from marts.top_modules_30d where as_of_date ="
+        " (select max(as_of_date) from marts.top_modules_30d) order by download_rank limit 100"
+    ),
+    "GET /modules/trending": (
+        "select * from marts.trending_modules where as_of_date ="
+        " (select max(as_of_date) from marts.trending_modules) order by trend_rank limit 50"
+    ),
+    "GET /modules/{name}/stats?period=30d": (
+        "select sum(download_count), sum(view_count), sum(compilation_count),"
+        " sum(total_download_bytes) from marts.module_stats_daily"
+        " where module_name = %(module)s and period_start > %(as_of)s::date - 30"
+    ),
+    "GET /modules/{name}/downloads?period=7d": (
+        "select period_start, download_count from marts.module_stats_daily"
+        " where module_name = %(module)s and period_start > %(as_of)s::date - 7"
+        " order by period_start"
+    ),
+    "GET /modules/{name}/health": (
+        "select * from marts.module_health_scores where module_name = %(module)s"
+        " and is_latest_version and as_of_date = %(as_of)s"
+    ),
+    "GET /performance/compilation?language=go": (
+        "select * from marts.language_stats_daily where language = 'go'"
+        " and period_start > %(as_of)s::date - 30 order by period_start"
+    ),
+    "GET /languages": (
+        "select language, sum(compilation_count), avg(p95_duration_ms)"
+        " from marts.language_stats_daily where period_start > %(as_of)s::date - 30"
+        " group by language"
+    ),
+    "GET /organizations/{id}/dashboard": (
+        "select * from marts.org_stats_daily where organization_id = %(org)s"
+        " and period_start > %(as_of)s::date - 30 order by period_start"
+    ),
+}
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def run_dbt(warehouse: Warehouse, work: Path, *args: str, **dbt_vars: str) -> float:
+    """Runs the dbt CLI as a user would; returns the models' summed execution time (SQL).
+
+    A windowed run selects the incremental models only: the catalog views do not change with
+    a day of events (orchestration runs partitions the same way).
+    """
+    selection = [
+        *REGISTRY_SELECTION,
+        *(["--exclude", "config.materialized:view"] if dbt_vars else []),
+    ]
+    command = [
+        str(Path(sys.executable).parent / "dbt"), *args, "--select", *selection,
+        "--project-dir", str(PROJECT_ROOT / "dbt_project"),
+        "--profiles-dir", str(PROJECT_ROOT / "dbt_project"),
+        "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet",
+    ]  # fmt: skip
+    if dbt_vars:
+        command += ["--vars", json.dumps(dbt_vars)]
+    environment = {**os.environ, **warehouse.libpq_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    subprocess.run(command, check=True, env=environment)
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    return sum(result["execution_time"] for result in results)
+
+
+def load_history(warehouse: Warehouse, events: int, folder: Path) -> date:
+    days = max(7, round(events / REGISTRY_EVENTS_PER_DAY))
+    spec = GeneratorSpec(events=int(events / REGISTRY_SHARE), days=days, seed=2).clean()
+    for path in generate(spec, folder, tables=SOURCES["registry"]):
+        loader.load_file(warehouse, path)
+        path.unlink()
+    return spec.last_day
+
+
+def query_latencies(warehouse: Warehouse, as_of: date) -> dict[str, tuple[float, float]]:
+    latencies: dict[str, tuple[float, float]] = {}
+    with warehouse.connect() as connection:
+        modules = [r[0] for r in connection.execute("select module_name from raw.modules")]
+        orgs = [
+            r[0] for r in connection.execute("select distinct organization_id from raw.modules")
+        ]
+        rng = random.Random(0)
+        for endpoint, query in ENDPOINT_QUERIES.items():
+            samples = []
+            for _ in range(QUERY_REPEATS):
+                params = {"module": rng.choice(modules), "org": rng.choice(orgs), "as_of": as_of}
+                started = time.perf_counter()
+                connection.execute(query, params, prepare=True).fetchall()
+                samples.append((time.perf_counter() - started) * 1000)
+            cuts = statistics.quantiles(samples, n=100)
+            latencies[endpoint] = (cuts[49], cuts[94])
+    return latencies
+
+
+def measure(server: Warehouse, events: int, work: Path) -> dict[str, object]:
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    with server.connect(autocommit=True) as connection:
+        connection.execute(f'create database "{name}"')
+    warehouse = server.with_database(name)
+    try:
+        migrate.migrate(warehouse)
+        load_started = time.perf_counter()
+        last_day = load_history(warehouse, events, work / "landing")
+        load_seconds = time.perf_counter() - load_started
+        with warehouse.cursor() as cursor:
+            loaded = sum(
+                cursor.execute(f"select count(*) from raw.{t}").fetchone()[0]
+                for t in (
+                    "download_events",
+                    "module_view_events",
+                    "compilation_events",
+                    "field_usage_events",
+                )
+            )
+            cursor.execute("analyze")
+        full_wall = timed(lambda: run_dbt(warehouse, work, "run"))
+        day = str(last_day - timedelta(days=2))
+        one_day_sql = run_dbt(warehouse, work, "run", min_date=day, max_date=day)
+        one_day_wall = timed(lambda: run_dbt(warehouse, work, "run", min_date=day, max_date=day))
+        with warehouse.cursor() as cursor:
+            cursor.execute(SEED_MATERIALIZED_VIEW)
+        with warehouse.connect(autocommit=True) as connection:
+            refresh = timed(
+                lambda: connection.execute("refresh materialized view bench_module_stats_daily")
+            )
+        latencies = query_latencies(warehouse, last_day - timedelta(days=1))
+        return {
+            "events": loaded,
+            "load_s": load_seconds,
+            "full_wall_s": full_wall,
+            "day_sql_s": one_day_sql,
+            "day_wall_s": one_day_wall,
+            "mv_refresh_s": refresh,
+            "latencies": latencies,
+        }
+    finally:
+        with server.connect(autocommit=True) as connection:
+            connection.execute(f'drop database "{name}" with (force)')
+
+
+def main() -> None:
+    sizes = [int(s) for s in os.environ.get("BENCH_REGISTRY_EVENTS", "1000000,10000000").split(",")]
+    server = resolve()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for events in sizes:
+            results.append(measure(server, events, Path(tmp) / str(events)))
+            r = results[-1]
+            print(
+                f"{r['events']:>11,} events: load {r['load_s']:.0f} s, full build "
+                f"{r['full_wall_s']:.1f} s, one day {r['day_sql_s']:.2f} s SQL / "
+                f"{r['day_wall_s']:.1f} s wall, seed MV refresh {r['mv_refresh_s']:.1f} s",
+                flush=True,
+            )
+    print(f"\nregistry models, {os.cpu_count()} cores")
+    print(
+        f"{'events':>12} {'full build s':>13} {'1-day SQL s':>12} {'1-day wall s':>13} "
+        f"{'MV refresh s':>13}"
+    )
+    for r in results:
+        print(
+            f"{r['events']:>12,} {r['full_wall_s']:>13.1f} {r['day_sql_s']:>12.2f} "
+            f"{r['day_wall_s']:>13.1f} {r['mv_refresh_s']:>13.1f}"
+        )
+    if len(results) > 1:
+        small, large = results[0], results[-1]
+        print(
+            f"one-day build, large / small: SQL {large['day_sql_s'] / small['day_sql_s']:.2f}, "
+            f"wall {large['day_wall_s'] / small['day_wall_s']:.2f} (target <= 1.3)"
+        )
+    print(
+        f"\nAPI queries on the marts at {results[-1]['events']:,} events "
+        f"({QUERY_REPEATS} runs each), ms"
+    )
+    print(f"{'endpoint':<42} {'p50':>7} {'p95':>7}")
+    for endpoint, (p50, p95) in results[-1]["latencies"].items():
+        print(f"{endpoint:<42} {p50:>7.2f} {p95:>7.2f}")
+
+
+if __name__ == "__main__":
+    main()
