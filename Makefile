@@ -20,10 +20,13 @@ install: $(BIN)/.installed
 demo: install  ## generate sample events for every source, load them, print a summary
 	$(BIN)/python -m ingest demo --events $(EVENTS) --days $(DAYS)
 
-test: install  ## the whole suite (CI runs exactly this)
+test: install lint  ## the whole suite (CI runs exactly this)
+	$(BIN)/pytest
+
+lint: install  ## ruff on the Python, sqlfluff on the dbt models
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	cd dbt_project && ../$(BIN)/sqlfluff lint models --processes 2 --disable-progress-bar
 
 dsn: install  ## the connection string psql or a BI tool uses
 	@$(BIN)/python -m ingest dsn

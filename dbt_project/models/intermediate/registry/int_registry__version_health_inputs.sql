@@ -33,7 +33,11 @@ dependencies as (
 
 recent_field_usage as (
 
-    select distinct usage.module_name, usage.version, usage.message_name, usage.field_name
+    select distinct
+        usage.module_name,
+        usage.version,
+        usage.message_name,
+        usage.field_name
     from {{ ref('stg_registry__field_usage_events') }} as usage
     cross join as_of
     where
@@ -54,11 +58,12 @@ schema_shape as (
         count(*) filter (where recent_field_usage.field_name is null) as unused_field_count
     from fields
     left join recent_field_usage
-        on fields.module_name = recent_field_usage.module_name
-        and fields.version = recent_field_usage.version
-        and fields.message_name = recent_field_usage.message_name
-        and fields.field_name = recent_field_usage.field_name
-    group by 1, 2
+        on
+            fields.module_name = recent_field_usage.module_name
+            and fields.version = recent_field_usage.version
+            and fields.message_name = recent_field_usage.message_name
+            and fields.field_name = recent_field_usage.field_name
+    group by fields.module_name, fields.version
 
 ),
 
@@ -72,13 +77,15 @@ breaking_changes as (
         ) as breaking_changes_90d
     from versions
     cross join as_of
-    group by 1
+    group by versions.module_name
 
 ),
 
 latest_versions as (
 
-    select distinct on (module_name) module_name, version
+    select distinct on (module_name)
+        module_name,
+        version
     from versions
     order by module_name asc, created_at desc
 
@@ -91,17 +98,21 @@ dependents as (
         count(distinct dependencies.module_name) as dependent_count
     from dependencies
     inner join latest_versions
-        on dependencies.module_name = latest_versions.module_name
-        and dependencies.version = latest_versions.version
-    group by 1
+        on
+            dependencies.module_name = latest_versions.module_name
+            and dependencies.version = latest_versions.version
+    group by dependencies.depends_on_module
 
 ),
 
 imports as (
 
-    select module_name, version, count(*) as dependency_count
+    select
+        module_name,
+        version,
+        count(*) as dependency_count
     from dependencies
-    group by 1, 2
+    group by module_name, version
 
 ),
 
@@ -123,14 +134,16 @@ final as (
     from versions
     cross join as_of
     left join schema_shape
-        on versions.module_name = schema_shape.module_name
-        and versions.version = schema_shape.version
+        on
+            versions.module_name = schema_shape.module_name
+            and versions.version = schema_shape.version
     left join breaking_changes on versions.module_name = breaking_changes.module_name
     left join latest_versions on versions.module_name = latest_versions.module_name
     left join dependents on versions.module_name = dependents.module_name
     left join imports
-        on versions.module_name = imports.module_name
-        and versions.version = imports.version
+        on
+            versions.module_name = imports.module_name
+            and versions.version = imports.version
 
 )
 

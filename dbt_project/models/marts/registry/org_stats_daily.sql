@@ -51,11 +51,28 @@ org_versions as (
 
 requests as (
 
-    select event_date, organization_id, user_id, 'download' as kind, is_success from downloads
+    select
+        event_date,
+        organization_id,
+        user_id,
+        'download' as kind,
+        is_success
+    from downloads
     union all
-    select event_date, organization_id, user_id, 'view' as kind, true as is_success from views
+    select
+        event_date,
+        organization_id,
+        user_id,
+        'view' as kind,
+        true as is_success
+    from views
     union all
-    select event_date, organization_id, user_id, 'compilation' as kind, is_success
+    select
+        event_date,
+        organization_id,
+        user_id,
+        'compilation' as kind,
+        is_success
     from compilations
 
 ),
@@ -76,7 +93,10 @@ request_totals as (
 
 module_creations as (
 
-    select created_date as period_start, organization_id, count(*) as modules_created
+    select
+        created_date as period_start,
+        organization_id,
+        count(*) as modules_created
     from modules
     where {{ in_window('created_date', window) }}
     group by 1, 2
@@ -85,7 +105,10 @@ module_creations as (
 
 version_creations as (
 
-    select created_date as period_start, organization_id, count(*) as versions_created
+    select
+        created_date as period_start,
+        organization_id,
+        count(*) as versions_created
     from org_versions
     where {{ in_window('created_date', window) }}
     group by 1, 2
@@ -94,11 +117,20 @@ version_creations as (
 
 org_days as (
 
-    select period_start, organization_id from request_totals
+    select
+        period_start,
+        organization_id
+    from request_totals
     union
-    select period_start, organization_id from module_creations
+    select
+        period_start,
+        organization_id
+    from module_creations
     union
-    select period_start, organization_id from version_creations
+    select
+        period_start,
+        organization_id
+    from version_creations
 
 ),
 
@@ -130,14 +162,17 @@ final as (
     from org_days
     cross join horizon
     left join request_totals
-        on org_days.period_start = request_totals.period_start
-        and org_days.organization_id = request_totals.organization_id
+        on
+            org_days.period_start = request_totals.period_start
+            and org_days.organization_id = request_totals.organization_id
     left join module_creations
-        on org_days.period_start = module_creations.period_start
-        and org_days.organization_id = module_creations.organization_id
+        on
+            org_days.period_start = module_creations.period_start
+            and org_days.organization_id = module_creations.organization_id
     left join version_creations
-        on org_days.period_start = version_creations.period_start
-        and org_days.organization_id = version_creations.organization_id
+        on
+            org_days.period_start = version_creations.period_start
+            and org_days.organization_id = version_creations.organization_id
 
 )
 

@@ -31,13 +31,13 @@ recent_activity as (
 
     {%- for model in ['stg_registry__download_events', 'stg_registry__module_view_events',
                       'stg_registry__compilation_events'] %}
-    select events.user_id
-    from {{ ref(model) }} as events
-    cross join as_of
-    where events.event_date between as_of.as_of_date - 6 and as_of.as_of_date
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select events.user_id
+        from {{ ref(model) }} as events
+        cross join as_of
+        where events.event_date between as_of.as_of_date - 6 and as_of.as_of_date
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 ),
@@ -57,13 +57,15 @@ final as (
     select
         as_of.as_of_date,
         (
-            select count(*) from modules where modules.created_date <= as_of.as_of_date
+            select count(*) from modules
+            where modules.created_date <= as_of.as_of_date
         ) as total_modules,
         (
-            select count(*) from versions where versions.created_date <= as_of.as_of_date
+            select count(*) from versions
+            where versions.created_date <= as_of.as_of_date
         ) as total_versions,
         download_totals.downloads_30d,
-        (select count(distinct user_id) from recent_activity) as active_users_7d,
+        (select count(distinct recent_activity.user_id) from recent_activity) as active_users_7d,
         download_totals.cache_hit_rate_30d
     from as_of
     cross join download_totals

@@ -17,7 +17,9 @@ with as_of as (
 
 daily as (
 
-    select module_stats_daily.*, as_of.as_of_date
+    select
+        module_stats_daily.*,
+        as_of.as_of_date
     from {{ ref('module_stats_daily') }} as module_stats_daily
     cross join as_of
     where module_stats_daily.period_start between as_of.as_of_date - 13 and as_of.as_of_date

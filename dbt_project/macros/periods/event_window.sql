@@ -14,33 +14,34 @@
 {% macro event_window(grain='day', period_column='event_date', reopen_incomplete=false) %}
     {%- set requested_start = var('min_date') -%}
     {%- set requested_end = var('max_date') or requested_start -%}
+    {%- set state = namespace(start=requested_start, build_everything=false) -%}
     {%- if requested_start is none and not is_incremental() -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set start = requested_start -%}
-    {%- if execute and is_incremental() and (start is none or reopen_incomplete) -%}
+        {%- set state.build_everything = true -%}
+    {%- elif execute and is_incremental() and (requested_start is none or reopen_incomplete) -%}
         {%- set open_periods = "min(" ~ period_column ~ ") filter (where not is_complete)" if reopen_incomplete else "null::date" -%}
-        {%- set state = run_query(
+        {%- set found = run_query(
             "select max(" ~ period_column ~ ")::text, " ~ open_periods ~ "::text from " ~ this
-        ) -%}
-        {%- set latest, first_open = state.rows[0][0], state.rows[0][1] -%}
-        {%- if start is none and latest is none -%}
-            {{ return(none) }}
-        {%- elif start is none -%}
-            {%- set start = (modules.datetime.date.fromisoformat(latest)
+        ).rows[0] -%}
+        {%- set latest, first_open = found[0], found[1] -%}
+        {%- if requested_start is none and latest is none -%}
+            {%- set state.build_everything = true -%}
+        {%- elif requested_start is none -%}
+            {%- set state.start = (modules.datetime.date.fromisoformat(latest)
                 - modules.datetime.timedelta(days=var('lookback_days') | int)).isoformat() -%}
         {%- endif -%}
-        {%- if first_open is not none and first_open < start -%}
-            {%- set start = first_open -%}
+        {%- if first_open is not none and state.start is not none and first_open < state.start -%}
+            {%- set state.start = first_open -%}
         {%- endif -%}
     {%- endif -%}
-    {%- if start is none -%}
-        {{ return({'start': '1900-01-01', 'end': none}) }}
+    {%- if state.build_everything -%}
+        {%- set window = none -%}
+    {%- else -%}
+        {%- set window = {
+            'start': period_start(state.start or '1900-01-01', grain),
+            'end': period_end(requested_end, grain) if requested_end else none,
+        } -%}
     {%- endif -%}
-    {{ return({
-        'start': period_start(start, grain),
-        'end': period_end(requested_end, grain) if requested_end else none,
-    }) }}
+    {{ return(window) }}
 {% endmacro %}
 
 {#- First and last day of the `grain` period (day, week = ISO week from Monday, month) holding an ISO date. -#}
