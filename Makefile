@@ -17,8 +17,11 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-demo: install  ## generate sample events for every source, load them, print a summary
-	$(BIN)/python -m ingest demo --events $(EVENTS) --days $(DAYS)
+demo: install  ## generate sample events, then load, build and check everything through Dagster
+	$(BIN)/python -m orchestration.demo --events $(EVENTS) --days $(DAYS)
+
+ui: install  ## the Dagster UI on the same warehouse (Ctrl-C stops it)
+	$(BIN)/python -m orchestration.ui
 
 test: install lint  ## the whole suite (CI runs exactly this)
 	$(BIN)/pytest
@@ -39,6 +42,8 @@ stop: install  ## stop the embedded PostgreSQL
 
 bench: install  ## benchmarks (not tests): prints ratios measured in one run
 	$(BIN)/python -m tests.benchmarks.loader_bench
+	$(BIN)/python -m tests.benchmarks.registry_bench
+	$(BIN)/python -m tests.benchmarks.dagster_bench
 
 clean: stop
 	rm -rf .warehouse dbt_project/target dbt_project/logs

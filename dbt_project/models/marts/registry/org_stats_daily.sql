@@ -1,5 +1,6 @@
 {{ config(
     unique_key='period_start',
+    tags=['daily'],
     indexes=[{'columns': ['period_start']}, {'columns': ['organization_id', 'period_start']}],
 ) }}
 

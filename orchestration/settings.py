@@ -1,0 +1,34 @@
+"""Orchestration settings: environment variables with defaults, read when asked, never at import."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.warehouse import PROJECT_ROOT, embedded_data_dir
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    partitions_start: str
+    restatement_days: int
+    owner: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            # Where new source files arrive; the load asset takes every file not loaded yet.
+            landing_dir=Path(
+                os.environ.get("WAREHOUSE_LANDING_DIR", embedded_data_dir().parent / "landing")
+            ),
+            # First daily partition (UTC); earlier history is built by a run without a window.
+            partitions_start=os.environ.get("WAREHOUSE_PARTITIONS_START", "2026-01-01"),
+            # The rolling restatement re-runs this many days before today for late events.
+            restatement_days=int(os.environ.get("WAREHOUSE_RESTATEMENT_DAYS", "3")),
+            owner=os.environ.get("WAREHOUSE_OWNER", "team:analytics-engineering"),
+        )
+
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"

@@ -1,0 +1,33 @@
+"""`make ui`: the Dagster UI (webserver and daemon) on the same warehouse as everything else.
+
+Started from a non-interactive shell, `dagster dev` inherits ignored SIGINT/SIGTERM and can
+then only be killed (STACK_NOTES); restoring the default handlers before exec makes Ctrl-C and
+SIGTERM stop it cleanly.
+"""
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+from ingest import migrate
+from ingest.warehouse import PROJECT_ROOT, resolve
+
+
+def main() -> None:
+    warehouse = resolve()  # starts the embedded server before the UI needs it
+    migrate.migrate(warehouse)
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".warehouse" / "dagster")))
+    home.mkdir(parents=True, exist_ok=True)
+    host = os.environ.get("DAGSTER_UI_HOST", "127.0.0.1")
+    port = os.environ.get("DAGSTER_UI_PORT", "3000")
+    print(f"Dagster UI: http://{host}:{port}  (warehouse: {warehouse.url})", flush=True)
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, signal.SIG_DFL)
+    dagster = str(Path(sys.executable).parent / "dagster")
+    os.chdir(PROJECT_ROOT)
+    os.execv(dagster, [dagster, "dev", "-w", "workspace.yaml", "-h", host, "-p", port])
+
+
+if __name__ == "__main__":
+    main()
