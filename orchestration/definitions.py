@@ -11,6 +11,7 @@ from datetime import timedelta
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
+from ingest.warehouse import resolve
 from orchestration.assets.dbt import build_dbt_assets
 from orchestration.assets.raw import build_raw_assets
 from orchestration.checks.alerts import build_alert_checks
@@ -35,7 +36,7 @@ FRESHNESS_LIMIT = timedelta(hours=26)
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     project = dbt_project()
-    prepare_manifest(project)
+    prepare_manifest(project, resolve())
     translator = WarehouseTranslator(owner=settings.owner)
     raw = build_raw_assets(settings)
     daily, snapshot = build_dbt_assets(project, daily_partitions(settings), translator)

@@ -114,18 +114,18 @@ def unique(*columns: str) -> Expectation:
     return Expectation("ExpectCompoundColumnsToBeUnique", {"column_list": list(columns)})
 
 
-# Downloads and views of the last 7 days of the mart against the staged events.
-RECONCILIATION_QUERY = """
-    with recent as (select max(period_start) - 6 as first_day from marts.module_stats_daily)
-    select
-        (select coalesce(sum(download_count + failed_download_count), 0)
-         from marts.module_stats_daily, recent where period_start >= recent.first_day)
-        - (select count(*) from staging.stg_registry__download_events, recent
-           where event_date >= recent.first_day) as download_difference,
-        (select coalesce(sum(view_count), 0)
-         from marts.module_stats_daily, recent where period_start >= recent.first_day)
-        - (select count(*) from staging.stg_registry__module_view_events, recent
-           where event_date >= recent.first_day) as view_difference
+# Downloads and views of the last 7 days of the mart against the staged events (GX takes a
+# query that starts with `select`).
+LAST_WEEK = "(select max(period_start) - 6 from marts.module_stats_daily)"
+RECONCILIATION_QUERY = f"""select
+    (select coalesce(sum(download_count + failed_download_count), 0)
+     from marts.module_stats_daily where period_start >= {LAST_WEEK})
+    - (select count(*) from staging.stg_registry__download_events
+       where event_date >= {LAST_WEEK}) as download_difference,
+    (select coalesce(sum(view_count), 0)
+     from marts.module_stats_daily where period_start >= {LAST_WEEK})
+    - (select count(*) from staging.stg_registry__module_view_events
+       where event_date >= {LAST_WEEK}) as view_difference
 """
 HEALTH_SCORES = (
     "health_score", "complexity_score", "maintainability_score",

@@ -1,4 +1,4 @@
-{{ config(tags=['daily'], indexes=[{'columns': ['event_date']}, {'columns': ['language', 'event_date']}]) }}
+{{ config(indexes=[{'columns': ['event_date']}, {'columns': ['language', 'event_date']}]) }}
 
 {%- set window = event_window() %}
 

@@ -1,4 +1,4 @@
-{{ config(tags=['daily'], indexes=[{'columns': ['event_date']}, {'columns': ['module_name', 'event_date']}]) }}
+{{ config(indexes=[{'columns': ['event_date']}, {'columns': ['module_name', 'event_date']}]) }}
 
 {%- set window = event_window() %}
 

@@ -1,4 +1,4 @@
-{{ config(tags=['daily'], indexes=[
+{{ config(indexes=[
     {'columns': ['event_date']},
     {'columns': ['module_name', 'version', 'message_name', 'field_name']},
 ]) }}
