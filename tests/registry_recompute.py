@@ -425,6 +425,13 @@ def health_scores(raw: RawRegistry) -> dict[tuple[str, str], Row]:
     return scores
 
 
+def close(actual: float | None, wanted: float | None) -> bool:
+    """Floats equal to 1e-9 (percentiles, averages); None only equals None."""
+    if actual is None or wanted is None:
+        return actual is wanted
+    return math.isclose(actual, wanted, rel_tol=1e-9, abs_tol=1e-9)
+
+
 def keyed(rows: list[Row], *key: str) -> dict[tuple[Any, ...], Row]:
     return {tuple(r[k] for k in key): r for r in rows}
 

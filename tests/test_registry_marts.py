@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
@@ -15,18 +14,12 @@ from ingest.warehouse import Warehouse
 from tests import registry_recompute as expected
 from tests.conftest import fresh_database
 from tests.dbt_support import DbtProject
-from tests.registry_recompute import RawRegistry, assert_rows_match, fetch, keyed
+from tests.registry_recompute import RawRegistry, assert_rows_match, close, fetch, keyed
 
 pytestmark = pytest.mark.dbt
 
 # Late (3%), duplicate (0.5%) and invalid (0.2%) rows, as the generator makes by default.
 SPEC = GeneratorSpec(events=40_000, days=35, seed=11)
-
-
-def close(actual: float | None, wanted: float | None) -> bool:
-    if actual is None or wanted is None:
-        return actual is wanted
-    return math.isclose(actual, wanted, rel_tol=1e-9, abs_tol=1e-9)
 
 
 @pytest.fixture(scope="module")

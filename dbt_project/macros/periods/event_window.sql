@@ -18,9 +18,14 @@
     {%- if requested_start is none and not is_incremental() -%}
         {%- set state.build_everything = true -%}
     {%- elif execute and is_incremental() and (requested_start is none or reopen_incomplete) -%}
-        {%- set open_periods = "min(" ~ period_column ~ ") filter (where not is_complete)" if reopen_incomplete else "null::date" -%}
+        {#- Both lookups go through the index on the period key: only recent periods can
+            still be incomplete, so the search for them is bounded to the last two months. -#}
+        {%- set latest_sql = "(select max(" ~ period_column ~ ") from " ~ this ~ ")" -%}
+        {%- set open_sql = "(select min(" ~ period_column ~ ") from " ~ this
+            ~ " where " ~ period_column ~ " >= " ~ latest_sql ~ " - 62 and not is_complete)"
+            if reopen_incomplete else "null::date" -%}
         {%- set found = run_query(
-            "select max(" ~ period_column ~ ")::text, " ~ open_periods ~ "::text from " ~ this
+            "select " ~ latest_sql ~ "::text, " ~ open_sql ~ "::text"
         ).rows[0] -%}
         {%- set latest, first_open = found[0], found[1] -%}
         {%- if requested_start is none and latest is none -%}

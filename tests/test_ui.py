@@ -1,0 +1,223 @@
+"""`make ui` for real: the webserver and daemon on a test warehouse, a backfill launched the
+way the UI launches it (GraphQL launchPartitionBackfill), and a headless browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest import loader, migrate
+from ingest.generator import GeneratorSpec, generate
+from ingest.sources import SOURCES
+from ingest.warehouse import PROJECT_ROOT, Warehouse
+from orchestration.definitions import build_definitions
+from orchestration.settings import Settings
+from tests import registry_recompute as expected
+from tests.conftest import fresh_database
+from tests.registry_recompute import RawRegistry, assert_rows_match, fetch, keyed
+
+pytestmark = pytest.mark.dbt
+
+SPEC = GeneratorSpec(events=8_000, days=4, seed=33, late_share=0.0)
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+STARTUP_SECONDS = 180
+BACKFILL_SECONDS = 600
+
+LAUNCH_BACKFILL = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message stack }
+  }
+}"""
+BACKFILL_STATUS = """
+query($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill { status runs { runId status } }
+  }
+}"""
+
+
+@dataclass
+class UiServer:
+    url: str
+    warehouse: Warehouse
+    days: list[date]
+    daily_keys: list[list[str]]
+
+    def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        request = urllib.request.Request(
+            f"{self.url}/graphql",
+            data=json.dumps({"query": query, "variables": variables}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            body = json.loads(response.read())
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    def wait_for_backfill(self, backfill_id: str) -> dict[str, Any]:
+        deadline = time.monotonic() + BACKFILL_SECONDS
+        while time.monotonic() < deadline:
+            backfill = self.graphql(BACKFILL_STATUS, {"id": backfill_id})[
+                "partitionBackfillOrError"
+            ]
+            if backfill["status"] not in ("REQUESTED", "CANCELING"):
+                return backfill
+            time.sleep(2)
+        raise AssertionError(f"backfill {backfill_id} did not finish in {BACKFILL_SECONDS} s")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the UI exited during start-up"
+        try:
+            with urllib.request.urlopen(f"{url}/server_info", timeout=5):
+                return
+        except OSError:
+            time.sleep(1)
+    raise AssertionError(f"the UI did not answer within {STARTUP_SECONDS} s")
+
+
+@pytest.fixture(scope="module")
+def ui(server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+    work = tmp_path_factory.mktemp("ui")
+    days = [SPEC.first_day + timedelta(days=n) for n in range(SPEC.days)]
+    settings = Settings(work / "landing", days[0].isoformat(), restatement_days=3, owner="team:t")
+    with fresh_database(server) as warehouse:
+        migrate.migrate(warehouse)
+        for path in generate(SPEC, settings.landing_dir, tables=SOURCES["registry"]):
+            loader.load_file(warehouse, path)
+        env = {
+            **os.environ,
+            "WAREHOUSE_URL": warehouse.url,
+            "DAGSTER_HOME": str(work / "dagster"),
+            "WAREHOUSE_LANDING_DIR": str(settings.landing_dir),
+            "WAREHOUSE_PARTITIONS_START": settings.partitions_start,
+            "DAGSTER_UI_PORT": str(_free_port()),
+        }
+        os.environ["WAREHOUSE_URL"] = warehouse.url  # for build_definitions below
+        try:
+            defs = build_definitions(settings)
+        finally:
+            os.environ.pop("WAREHOUSE_URL")
+        daily = defs.resolve_job_def("daily_models_job").asset_layer.selected_asset_keys
+        log = (work / "ui.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.ui"], cwd=PROJECT_ROOT, env=env,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{env['DAGSTER_UI_PORT']}"
+        try:
+            _wait_until_up(url, process)
+            yield UiServer(url, warehouse, days, [list(k.path) for k in sorted(daily)])
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) is not None, "SIGTERM stops the UI"
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            log.close()
+            ARTIFACTS.mkdir(exist_ok=True)
+            shutil.copy(work / "ui.log", ARTIFACTS / "dagster-ui.log")
+
+
+def test_a_backfill_launched_like_the_ui_is_one_run_with_correct_marts(ui: UiServer) -> None:
+    launched = ui.graphql(LAUNCH_BACKFILL, {"params": {
+        "assetSelection": [{"path": key} for key in ui.daily_keys],
+        "partitionNames": [day.isoformat() for day in ui.days],
+        "title": "test backfill",
+    }})["launchPartitionBackfill"]  # fmt: skip
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill = ui.wait_for_backfill(launched["backfillId"])
+    assert backfill["status"] == "COMPLETED_SUCCESS", backfill
+    [run] = backfill["runs"]  # every day and every daily model in one run
+    assert run["status"] == "SUCCESS"
+
+    raw = RawRegistry.read(ui.warehouse)
+    for grain, mart in (("day", "module_stats_daily"), ("week", "module_stats_weekly")):
+        rows = keyed(
+            fetch(ui.warehouse, f"select * from marts.{mart}"), "period_start", "module_name"
+        )
+        assert_rows_match(rows, expected.module_stats(raw, grain), expected.close)
+
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+BACKFILL_BY_ID = """
+query($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    ... on PartitionBackfill { status partitionNames runs { status } }
+  }
+}"""
+
+
+@pytest.mark.browser
+def test_a_person_launches_a_backfill_from_the_browser(ui: UiServer) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    assert CHROMIUM.exists(), "Debian's chromium is required (.ci/run installs it)"
+    ARTIFACTS.mkdir(exist_ok=True)
+    first, last = ui.days[1], ui.days[2]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.goto(f"{ui.url}/asset-groups", wait_until="networkidle")
+        skip = page.get_by_role("button", name="Skip")  # the first-visit community dialog
+        if skip.is_visible():
+            skip.click()
+        for group in ("registry", "ingest", "actions", "product", "builds"):
+            expect(page.get_by_text(group, exact=True).first).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "asset-graph.png"))
+
+        page.goto(f"{ui.url}/assets/marts/module_stats_weekly", wait_until="networkidle")
+        page.get_by_role("button", name="Materialize…").click()
+        dialog = page.get_by_role("dialog").filter(has_text="Launch runs to materialize")
+        expect(dialog.get_by_text("Backfills all partitions in a single run.")).to_be_visible()
+        partitions = dialog.locator("input[type=text]")
+        partitions.fill(f"[{first}...{last}]")
+        partitions.press("Tab")
+        dialog.get_by_role("button", name="Launch backfill").click()
+        toast = page.get_by_text("Created backfill")
+        toast.wait_for(timeout=30_000)
+        backfill_id = toast.inner_text().split()[-1]
+        page.get_by_role("button", name="View").click()
+        page.wait_for_url(f"**/{backfill_id}*", timeout=30_000)
+
+        deadline = time.monotonic() + BACKFILL_SECONDS
+        while "In progress" in page.inner_text("body") and time.monotonic() < deadline:
+            page.wait_for_timeout(3_000)
+            page.reload(wait_until="networkidle")
+        page.screenshot(path=str(ARTIFACTS / "backfill-finished.png"))
+        assert "Completed" in page.inner_text("body")
+        browser.close()
+
+    backfill = ui.graphql(BACKFILL_BY_ID, {"id": backfill_id})["partitionBackfillOrError"]
+    assert backfill["status"] == "COMPLETED_SUCCESS"
+    assert backfill["partitionNames"] == [first.isoformat(), last.isoformat()]
+    assert [run["status"] for run in backfill["runs"]] == ["SUCCESS"]
