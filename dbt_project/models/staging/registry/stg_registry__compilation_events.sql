@@ -1,20 +1,8 @@
 {{ config(indexes=[{'columns': ['event_date']}, {'columns': ['language', 'event_date']}]) }}
 
-{%- set window = event_window() %}
-
 with source as (
 
-    select * from {{ source('registry', 'compilation_events') }}
-    where {{ in_window('started_at', window, 'timestamp') }}
-
-),
-
-deduplicated as (
-
-    select
-        *,
-        row_number() over (partition by event_id order by _loaded_at, started_at) as occurrence
-    from source
+    {{ windowed_events(source('registry', 'compilation_events'), 'started_at') }}
 
 ),
 
@@ -39,8 +27,7 @@ renamed as (
         output_size as output_size_bytes,
         compiler_version,
         _loaded_at as loaded_at
-    from deduplicated
-    where occurrence = 1
+    from source
 
 )
 

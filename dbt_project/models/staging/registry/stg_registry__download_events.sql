@@ -1,20 +1,8 @@
 {{ config(indexes=[{'columns': ['event_date']}, {'columns': ['module_name', 'event_date']}]) }}
 
-{%- set window = event_window() %}
-
 with source as (
 
-    select * from {{ source('registry', 'download_events') }}
-    where {{ in_window('downloaded_at', window, 'timestamp') }}
-
-),
-
-deduplicated as (
-
-    select
-        *,
-        row_number() over (partition by event_id order by _loaded_at, downloaded_at) as occurrence
-    from source
+    {{ windowed_events(source('registry', 'download_events'), 'downloaded_at') }}
 
 ),
 
@@ -40,8 +28,7 @@ renamed as (
         client_sdk,
         client_version,
         _loaded_at as loaded_at
-    from deduplicated
-    where occurrence = 1
+    from source
 
 )
 

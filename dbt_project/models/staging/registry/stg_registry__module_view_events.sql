@@ -1,20 +1,8 @@
 {{ config(indexes=[{'columns': ['event_date']}, {'columns': ['module_name', 'event_date']}]) }}
 
-{%- set window = event_window() %}
-
 with source as (
 
-    select * from {{ source('registry', 'module_view_events') }}
-    where {{ in_window('viewed_at', window, 'timestamp') }}
-
-),
-
-deduplicated as (
-
-    select
-        *,
-        row_number() over (partition by event_id order by _loaded_at, viewed_at) as occurrence
-    from source
+    {{ windowed_events(source('registry', 'module_view_events'), 'viewed_at') }}
 
 ),
 
@@ -35,8 +23,7 @@ renamed as (
         {{ client_family('user_agent') }} as client_family,
         {{ client_name('user_agent') }} as client_name,
         _loaded_at as loaded_at
-    from deduplicated
-    where occurrence = 1
+    from source
 
 )
 
