@@ -27,19 +27,6 @@ def _cmd_env(_: argparse.Namespace) -> None:
         print(f"export {name}={shlex.quote(value)}")
 
 
-def _cmd_demo(args: argparse.Namespace) -> None:
-    """Generates sample files for every source (once per scale) and loads them."""
-    landing = args.landing / f"events-{args.events}-days-{args.days}-seed-{args.seed}"
-    if not landing.exists():
-        spec = generator.GeneratorSpec(events=args.events, days=args.days, seed=args.seed)
-        generator.generate(spec, landing)
-    target = warehouse.resolve()
-    migrate.migrate(target)
-    results = [loader.load_file(target, path) for path in loader.landing_files([landing])]
-    print(f"warehouse: {target.url}")
-    print(loader.summarize(results))
-
-
 def _cmd_stop(_: argparse.Namespace) -> None:
     stopped = warehouse.stop_embedded()
     print("embedded warehouse stopped" if stopped else "no embedded warehouse running")
@@ -86,14 +73,6 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "env", help="print export lines of the PG* variables for dbt and psql"
     ).set_defaults(run=_cmd_env)
-    demo = commands.add_parser("demo", help="generate sample files and load them")
-    demo.add_argument("--events", type=int, default=200_000)
-    demo.add_argument("--days", type=int, default=60)
-    demo.add_argument("--seed", type=int, default=42)
-    demo.add_argument(
-        "--landing", type=Path, default=warehouse.embedded_data_dir().parent / "landing"
-    )
-    demo.set_defaults(run=_cmd_demo)
     commands.add_parser("stop", help="stop the embedded PostgreSQL").set_defaults(run=_cmd_stop)
 
     generate = commands.add_parser("generate", help="write deterministic sample files")
