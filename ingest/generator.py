@@ -16,7 +16,7 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,9 @@ Row = dict[str, Any]
 # Share of a day's traffic in each UTC hour: quiet nights, a working-day peak.
 HOURLY_WEIGHTS = [2, 1, 1, 1, 1, 2, 3, 5, 7, 9, 10, 10, 9, 10, 10, 9, 8, 7, 6, 5, 4, 4, 3, 2]
 WEEKDAY_FACTOR = [1.0, 1.05, 1.05, 1.0, 0.95, 0.55, 0.5]  # Monday first
+# Modules grow and decline over the last TREND_DAYS of a range only: a long history stays
+# steady before them, instead of compounding until a few modules take every event.
+TREND_DAYS = 30
 # How the total is split between the raw event tables.
 TABLE_SHARES = {
     "download_events": 0.20,
@@ -86,6 +89,7 @@ class GeneratorSpec:
     late_share: float = 0.03
     duplicate_share: float = 0.005
     invalid_share: float = 0.002
+    volume_growth: float = 0.004  # daily traffic grows by this share of the first day's a day
 
     @property
     def last_day(self) -> date:
@@ -97,9 +101,13 @@ class GeneratorSpec:
 
     def clean(self) -> GeneratorSpec:
         """The same data without late, duplicate or invalid rows (for benchmarks)."""
-        return GeneratorSpec(
-            self.events, self.days, self.end_date, self.seed, self.file_format, 0.0, 0.0, 0.0
-        )
+        return replace(self, late_share=0.0, duplicate_share=0.0, invalid_share=0.0)
+
+    def steady(self) -> GeneratorSpec:
+        """The same data at a constant daily volume (weekly cycle only): every day of a long
+        history then looks like every day of a short one, which is what a benchmark comparing
+        history sizes needs."""
+        return replace(self, volume_growth=0.0)
 
 
 @dataclass
@@ -225,14 +233,14 @@ def _add_versions(
 class _DayPicker:
     """Weighted choice of modules on a given day, with each module's growth applied."""
 
-    def __init__(self, catalog: Catalog, first_day: date) -> None:
+    def __init__(self, catalog: Catalog, spec: GeneratorSpec) -> None:
         self.names = [module["module_name"] for module in catalog.modules]
         self.base = _zipf_weights(len(self.names))
         self.growth = [catalog.growth[name] for name in self.names]
-        self.first_day = first_day
+        self.trend_start = max(spec.first_day, spec.last_day - timedelta(days=TREND_DAYS - 1))
 
     def cumulative(self, day: date) -> list[float]:
-        age = (day - self.first_day).days
+        age = max(0, (day - self.trend_start).days)
         total, cumulative = 0.0, []
         for weight, growth in zip(self.base, self.growth, strict=True):
             total += weight * math.exp(growth * age)
@@ -558,7 +566,7 @@ TIME_COLUMNS = {
 
 
 def _row_makers(catalog: Catalog, spec: GeneratorSpec) -> dict[str, RowMaker]:
-    picker = _DayPicker(catalog, spec.first_day)
+    picker = _DayPicker(catalog, spec)
     makers: dict[str, RowMaker] = {
         table: _registry_rows(table, catalog, picker)
         for table in (
@@ -579,7 +587,9 @@ def _row_makers(catalog: Catalog, spec: GeneratorSpec) -> dict[str, RowMaker]:
 def _daily_counts(spec: GeneratorSpec, table: str) -> list[int]:
     """Rows per event day: weekly cycle and mild overall growth, summing to the table's share."""
     days = [spec.first_day + timedelta(days=offset) for offset in range(spec.days)]
-    weights = [WEEKDAY_FACTOR[day.weekday()] * (1 + 0.004 * i) for i, day in enumerate(days)]
+    weights = [
+        WEEKDAY_FACTOR[day.weekday()] * (1 + spec.volume_growth * i) for i, day in enumerate(days)
+    ]
     total = round(spec.events * TABLE_SHARES[table])
     counts = [int(total * weight / sum(weights)) for weight in weights]
     counts[-1] += total - sum(counts)

@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
-from ingest.generator import GeneratorSpec, generate
+from ingest.generator import TREND_DAYS, GeneratorSpec, generate
 
 SPEC = GeneratorSpec(events=40_000, days=28, end_date=date(2026, 3, 29), seed=7)
 
@@ -87,3 +87,30 @@ def test_builds_fail_with_categories_and_compilations_hit_the_cache(tmp_path: Pa
     compilations = _rows(folder, "compilation_events")
     hits = sum(r["cache_hit"] == "true" for r in compilations)
     assert 0.3 < hits / len(compilations) < 0.6
+
+
+def test_a_steady_long_history_repeats_its_weeks_until_the_trend(tmp_path: Path) -> None:
+    """Benchmarks compare history sizes at the same daily volume: a steady spec must keep every
+    week of a long range alike, and module growth must not compound over the whole range."""
+    spec = GeneratorSpec(events=150_000, days=TREND_DAYS + 84, end_date=date(2026, 6, 30), seed=3)
+    generate(spec.clean().steady(), tmp_path, tables=["download_events"])
+    rows = _rows(tmp_path, "download_events")
+    by_day = Counter(r["downloaded_at"][:10] for r in rows)
+    first_day = spec.first_day
+    for offset in range(7, spec.days - 1):
+        day, week_before = first_day + timedelta(days=offset), first_day + timedelta(offset - 7)
+        assert by_day[str(day)] == by_day[str(week_before)], f"{day} and a week before differ"
+
+    def shares(first_week: int) -> Counter[str]:
+        start, end = (
+            first_day + timedelta(weeks=first_week),
+            first_day + timedelta(weeks=first_week + 4),
+        )
+        window = [
+            r["module_name"] for r in rows if str(start) <= r["downloaded_at"][:10] < str(end)
+        ]
+        return Counter({m: c / len(window) for m, c in Counter(window).items()})
+
+    early, late = shares(0), shares(8)  # both four-week spans end before the trend starts
+    top = [module for module, _ in early.most_common(10)]
+    assert abs(sum(early[m] for m in top) - sum(late[m] for m in top)) < 0.03
