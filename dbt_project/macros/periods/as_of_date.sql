@@ -18,3 +18,14 @@
         {{ complete_through(source_name) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The rows of `relation` whose `date_column` falls in the `days` days ending on the snapshot
+    day of `source_name`, each with that day as as_of_date: what a snapshot mart reads. -#}
+{% macro rows_as_of(relation, days, source_name, date_column='period_start') -%}
+    select
+        as_of.as_of_date,
+        recent.*
+    from {{ relation }} as recent
+    inner join (select {{ as_of_date(source_name) }} as as_of_date) as as_of
+        on recent.{{ date_column }} between as_of.as_of_date - {{ days - 1 }} and as_of.as_of_date
+{%- endmacro %}

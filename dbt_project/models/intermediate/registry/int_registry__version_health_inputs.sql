@@ -38,11 +38,12 @@ recent_field_usage as (
         usage.version,
         usage.message_name,
         usage.field_name
-    from {{ ref('stg_registry__field_usage_events') }} as usage
-    cross join as_of
-    where
-        usage.event_date > as_of.as_of_date - {{ var('unused_field_days') }}
-        and usage.event_date <= as_of.as_of_date
+    from (
+        {{ rows_as_of(
+            ref('stg_registry__field_usage_events'), var('unused_field_days'), 'registry',
+            'event_date'
+        ) }}
+    ) as usage
 
 ),
 

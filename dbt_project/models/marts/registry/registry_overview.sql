@@ -20,10 +20,7 @@ versions as (
 
 daily as (
 
-    select module_stats_daily.*
-    from {{ ref('module_stats_daily') }} as module_stats_daily
-    cross join as_of
-    where module_stats_daily.period_start between as_of.as_of_date - 29 and as_of.as_of_date
+    {{ rows_as_of(ref('module_stats_daily'), 30, 'registry') }}
 
 ),
 
@@ -32,9 +29,7 @@ recent_activity as (
     {%- for model in ['stg_registry__download_events', 'stg_registry__module_view_events',
                       'stg_registry__compilation_events'] %}
         select events.user_id
-        from {{ ref(model) }} as events
-        cross join as_of
-        where events.event_date between as_of.as_of_date - 6 and as_of.as_of_date
+        from ({{ rows_as_of(ref(model), 7, 'registry', 'event_date') }}) as events
         {%- if not loop.last %}
             union all
         {%- endif %}

@@ -9,39 +9,30 @@
     ratio) is null, undefined. Ties rank by current downloads, then module name.
 -#}
 
-with as_of as (
+with daily as (
 
-    select {{ as_of_date('registry') }} as as_of_date
-
-),
-
-daily as (
-
-    select
-        module_stats_daily.*,
-        as_of.as_of_date
-    from {{ ref('module_stats_daily') }} as module_stats_daily
-    cross join as_of
-    where module_stats_daily.period_start between as_of.as_of_date - 13 and as_of.as_of_date
+    {{ rows_as_of(ref('module_stats_daily'), 14, 'registry') }}
 
 ),
 
 weeks as (
 
     select
+        as_of_date,
         module_name,
         coalesce(sum(download_count) filter (where period_start > as_of_date - 7), 0)::bigint
             as current_downloads,
         coalesce(sum(download_count) filter (where period_start <= as_of_date - 7), 0)::bigint
             as previous_downloads
     from daily
-    group by module_name
+    group by as_of_date, module_name
 
 ),
 
 scored as (
 
     select
+        as_of_date,
         module_name,
         current_downloads,
         previous_downloads,
@@ -72,17 +63,16 @@ ranked as (
 final as (
 
     select
-        as_of.as_of_date,
-        ranked.trend_rank::integer as trend_rank,
-        ranked.module_name,
-        ranked.current_downloads,
-        ranked.previous_downloads,
-        ranked.growth_rate,
-        ranked.trend_score,
-        ranked.is_new
+        as_of_date,
+        trend_rank::integer as trend_rank,
+        module_name,
+        current_downloads,
+        previous_downloads,
+        growth_rate,
+        trend_score,
+        is_new
     from ranked
-    cross join as_of
-    where ranked.trend_rank <= 50
+    where trend_rank <= 50
 
 )
 
