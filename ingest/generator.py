@@ -89,7 +89,7 @@ class GeneratorSpec:
     late_share: float = 0.03
     duplicate_share: float = 0.005
     invalid_share: float = 0.002
-    volume_growth: float = 0.004  # daily traffic grows by this share of the first day's a day
+    volume_growth: float = 0.004  # day i of the range weighs 1 + volume_growth * i
 
     @property
     def last_day(self) -> date:

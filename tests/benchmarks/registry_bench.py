@@ -7,7 +7,8 @@ history, not denser days; the smallest size already spans every bounded window t
 - a one-day incremental build with the window of one day, after one warm-up run of the same
   window: the median of DAY_REPEATS runs of its SQL time (database time of every statement),
   model time (dbt's time per model) and wall time (including dbt's start-up);
-- the seed's way: the daily module rollup as a materialized view, refreshed in full;
+- the seed's way: its materialized views (the daily module rollup over all history, the top 30
+  days, trending), each refreshed in full;
 - p50/p95 latency of the queries behind the seed's API endpoints, run against the marts.
 The ratio of the one-day build at the large size to the small one shows whether the cost of a
 day grows with history (target <= 1.3). Sizes: BENCH_REGISTRY_EVENTS (default 1M and 10M).
