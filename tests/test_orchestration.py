@@ -23,7 +23,7 @@ from orchestration.jobs import DAILY_JOB, LOAD_JOB, SNAPSHOT_JOB
 from orchestration.schedules import REASON_TAG
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
 from orchestration.settings import Settings
-from tests.conftest import fresh_database
+from tests.databases import fresh_database
 from tests.dbt_support import DbtProject
 from tests.registry_recompute import fetch
 

@@ -12,7 +12,7 @@ from ingest import loader, migrate
 from ingest.generator import GeneratorSpec, generate
 from ingest.warehouse import Warehouse
 from tests import registry_recompute as expected
-from tests.conftest import fresh_database
+from tests.databases import fresh_database
 from tests.dbt_support import DbtProject
 from tests.registry_recompute import RawRegistry, assert_rows_match, close, fetch, keyed
 

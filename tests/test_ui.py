@@ -27,7 +27,7 @@ from ingest.warehouse import PROJECT_ROOT, Warehouse
 from orchestration.definitions import build_definitions
 from orchestration.settings import Settings
 from tests import registry_recompute as expected
-from tests.conftest import fresh_database
+from tests.databases import fresh_database
 from tests.registry_recompute import RawRegistry, assert_rows_match, fetch, keyed
 
 pytestmark = pytest.mark.dbt

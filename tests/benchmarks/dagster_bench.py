@@ -11,14 +11,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
 from ingest import loader, migrate
 from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
-from ingest.warehouse import PROJECT_ROOT, Warehouse, resolve
+from ingest.warehouse import PROJECT_ROOT, resolve
+from tests.databases import fresh_database
 
 SELECTION = "tag:daily"  # the daily-partitioned dbt models (orchestration.translator.DAILY_TAG)
 
@@ -53,11 +53,7 @@ def _bare_dbt(env: dict[str, str], day: date, target: Path) -> float:
 def main() -> None:
     days = int(os.environ.get("BENCH_DAGSTER_DAYS", "30"))
     server = resolve()
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    with server.connect(autocommit=True) as connection:
-        connection.execute(f'create database "{name}"')
-    warehouse: Warehouse = server.with_database(name)
-    try:
+    with fresh_database(server, "bench") as warehouse:
         spec = GeneratorSpec(events=20_000 * (days + 2), days=days + 2, seed=4).clean()
         migrate.migrate(warehouse)
         with tempfile.TemporaryDirectory() as tmp:
@@ -73,9 +69,6 @@ def main() -> None:
             dagster_one = _materialize(env, partition=probe.isoformat())
             backfill = _materialize(env, span=f"{run_days[0]}...{run_days[-1]}")
             one_by_one = sum(_materialize(env, partition=day.isoformat()) for day in run_days)
-    finally:
-        with server.connect(autocommit=True) as connection:
-            connection.execute(f'drop database "{name}" with (force)')
     print(f"Dagster overhead, registry daily models, {os.cpu_count()} cores")
     print(
         f"one partition: bare dbt build {bare:.1f} s, through Dagster {dagster_one:.1f} s "

@@ -15,12 +15,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from ingest import loader, migrate
 from ingest.generator import TABLE_SHARES, GeneratorSpec, generate
 from ingest.warehouse import Warehouse, resolve
+from tests.databases import fresh_database
 
 TABLE = "download_events"
 
@@ -70,21 +70,12 @@ def _child(mode: str, url: str, file: str) -> None:
     print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
 
 
-def _fresh_database(server: Warehouse, bare: bool) -> Warehouse:
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    with server.connect(autocommit=True) as connection:
-        connection.execute(f'create database "{name}"')
-    warehouse = server.with_database(name)
+def _prepare(warehouse: Warehouse, bare: bool) -> Warehouse:
     migrate.migrate(warehouse)
     if bare:  # the only difference: a bare COPY has no load id to give
         with warehouse.cursor() as cursor:
             cursor.execute(f"alter table raw.{TABLE} alter column _load_id set default 0")
     return warehouse
-
-
-def _drop(server: Warehouse, warehouse: Warehouse) -> None:
-    with server.connect(autocommit=True) as connection:
-        connection.execute(f'drop database "{warehouse.dbname}" with (force)')
 
 
 def _measure(mode: str, warehouse: Warehouse, path: Path) -> dict[str, float]:
@@ -118,13 +109,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for rows in sizes:
             path = _one_file(rows, Path(tmp))
-            bare_db, loader_db = _fresh_database(server, True), _fresh_database(server, False)
-            try:
-                bare = _measure("bare", bare_db, path)
-                loaded = _measure("loader", loader_db, path)
-            finally:
-                _drop(server, bare_db)
-                _drop(server, loader_db)
+            with (
+                fresh_database(server, "bench") as bare_db,
+                fresh_database(server, "bench") as loader_db,
+            ):
+                bare = _measure("bare", _prepare(bare_db, bare=True), path)
+                loaded = _measure("loader", _prepare(loader_db, bare=False), path)
             bare_rate, loader_rate = rows / bare["seconds"], rows / loaded["seconds"]
             print(
                 f"{rows:>10} {bare_rate:>12,.0f} {loader_rate:>14,.0f} "

@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -35,6 +34,7 @@ from ingest import loader, migrate
 from ingest.generator import TABLE_SHARES, GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import PROJECT_ROOT, Warehouse, resolve
+from tests.databases import fresh_database
 
 REGISTRY_EVENTS_PER_DAY = 10_000
 DAY_REPEATS = 3
@@ -216,11 +216,7 @@ def refresh_seed_views(warehouse: Warehouse) -> dict[str, float]:
 
 
 def measure(server: Warehouse, events: int, work: Path) -> dict[str, Any]:
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    with server.connect(autocommit=True) as connection:
-        connection.execute(f'create database "{name}"')
-    warehouse = server.with_database(name)
-    try:
+    with fresh_database(server, "bench") as warehouse:
         migrate.migrate(warehouse)
         load_started = time.perf_counter()
         spec = load_history(warehouse, events, work / "landing")
@@ -268,9 +264,6 @@ def measure(server: Warehouse, events: int, work: Path) -> dict[str, Any]:
             "mv_refresh_s": refresh,
             "latencies": latencies,
         }
-    finally:
-        with server.connect(autocommit=True) as connection:
-            connection.execute(f'drop database "{name}" with (force)')
 
 
 def main() -> None:
