@@ -1,8 +1,9 @@
 """`make demo`: generate sample files, then load, build and check everything through Dagster.
 
 The runs land in the same Dagster instance (DAGSTER_HOME) that `make ui` shows, so after the
-demo the UI has the whole history: the load, one backfill run over every day of data (one
-dbt call), the snapshot marts, and every check's result.
+demo the UI has the whole history: the load, then per source system with models one backfill
+run over every day of data (one dbt call: rollups, and a snapshot as of every day), and every
+check's result.
 """
 
 import argparse
@@ -17,9 +18,9 @@ import dagster as dg
 from ingest import generator, migrate
 from ingest.warehouse import resolve
 from orchestration.definitions import build_definitions
-from orchestration.jobs import DAILY_JOB, LOAD_JOB, SNAPSHOT_JOB
-from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
-from orchestration.settings import Settings
+from orchestration.lib.jobs import LOAD_JOB
+from orchestration.lib.schedules import RANGE_END_TAG, RANGE_START_TAG
+from orchestration.lib.settings import Settings
 
 MART_SCHEMA = "marts"
 # The run's events still land in the instance; the terminal gets warnings only.
@@ -88,18 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     defs = build_definitions(settings)
     instance = _instance()
     print("running through Dagster:")
-    results = [
-        _run(defs, LOAD_JOB, instance),
-        _run(
-            defs,
-            DAILY_JOB,
-            instance,
-            **{
-                RANGE_START_TAG: spec.first_day.isoformat(),
-                RANGE_END_TAG: spec.last_day.isoformat(),
-            },
-        ),
-        _run(defs, SNAPSHOT_JOB, instance),
+    days = {
+        RANGE_START_TAG: spec.first_day.isoformat(),
+        RANGE_END_TAG: spec.last_day.isoformat(),
+    }
+    results = [_run(defs, LOAD_JOB, instance)]
+    results += [
+        _run(defs, job.name, instance, **days)
+        for job in defs.jobs or []
+        if job.name != LOAD_JOB and not job.name.startswith("__")
     ]
     assets, outcomes, failures = _summarize(results)
     print(f"\nassets materialized: {assets}")

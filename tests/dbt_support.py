@@ -2,7 +2,9 @@
 
 dbt re-parses the project whenever --vars change; handing the runner the parsed manifest
 skips that (the window vars are only read when models compile), so a day-by-day build costs
-about a second a day instead of five.
+about a second a day instead of five. Compiling marks the manifest's nodes as compiled with
+their ephemeral models injected; the marks are cleared before each invocation, or a second one
+would skip injecting the ephemeral models into SQL it compiles afresh.
 """
 
 from __future__ import annotations
@@ -66,4 +68,6 @@ class DbtProject:
         cli = list(args)
         if dbt_vars:
             cli += ["--vars", json.dumps(dbt_vars)]
+        for node in self.manifest.nodes.values():
+            node.compiled, node.extra_ctes_injected, node.extra_ctes = False, False, []
         return self._invoke(dbtRunner(manifest=self.manifest), cli)

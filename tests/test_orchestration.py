@@ -12,6 +12,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from orchestration.jobs import DAILY_JOB, LOAD_JOB, SNAPSHOT_JOB
+from orchestration.schedules import REASON_TAG
+from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
+from orchestration.settings import Settings
 
 from ingest import loader, migrate
 from ingest.generator import GeneratorSpec, generate
@@ -19,13 +23,9 @@ from ingest.sources import SOURCES
 from ingest.warehouse import PROJECT_ROOT, Warehouse
 from orchestration.definitions import build_definitions
 from orchestration.demo import QUIET
-from orchestration.jobs import DAILY_JOB, LOAD_JOB, SNAPSHOT_JOB
-from orchestration.schedules import REASON_TAG
-from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
-from orchestration.settings import Settings
 from tests.databases import fresh_database
 from tests.dbt_support import DbtProject
-from tests.registry_recompute import fetch
+from tests.registry.recompute import fetch
 
 pytestmark = pytest.mark.dbt
 

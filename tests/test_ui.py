@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from orchestration.settings import Settings
 
 from ingest import migrate
 from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import PROJECT_ROOT, Warehouse
 from orchestration.definitions import build_definitions
-from orchestration.settings import Settings
 from tests import registry_recompute as expected
 from tests.databases import fresh_database
 from tests.registry_recompute import RawRegistry, assert_rows_match, fetch, keyed

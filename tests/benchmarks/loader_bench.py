@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from ingest import loader, migrate
-from ingest.generator import TABLE_SHARES, GeneratorSpec, generate
+from ingest.generator import GeneratorSpec, event_shares, generate
 from ingest.warehouse import Warehouse, resolve
 from tests.databases import fresh_database
 
@@ -26,7 +26,7 @@ TABLE = "download_events"
 
 
 def _one_file(rows: int, folder: Path) -> Path:
-    spec = GeneratorSpec(events=int(rows / TABLE_SHARES[TABLE]), days=90, seed=1).clean()
+    spec = GeneratorSpec(events=int(rows / event_shares()[TABLE]), days=90, seed=1).clean()
     daily = [
         p for p in generate(spec, folder / "days", tables=(TABLE,)) if p.name.startswith(TABLE)
     ]

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest import loader, migrate
-from ingest.generator import TABLE_SHARES, GeneratorSpec, generate
+from ingest.generator import GeneratorSpec, event_shares, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import PROJECT_ROOT, Warehouse, resolve
 from tests.databases import fresh_database
@@ -39,7 +39,7 @@ from tests.databases import fresh_database
 REGISTRY_EVENTS_PER_DAY = 10_000
 DAY_REPEATS = 3
 REGISTRY_SELECTION = ["staging.registry", "intermediate.registry", "marts.registry"]
-REGISTRY_SHARE = sum(TABLE_SHARES[t] for t in SOURCES["registry"] if t in TABLE_SHARES)
+REGISTRY_SHARE = sum(share for t, share in event_shares().items() if t in SOURCES["registry"])
 QUERY_REPEATS = 200
 SQL_STATUS = re.compile(r"SQL status: .* in ([0-9.]+) seconds")
 

@@ -1,21 +1,32 @@
 """dbt context for sqlfluff's jinja templater, for linting only.
 
-sqlfluff stubs `var()` as the string 'item' and has no `modules`; the window macros need the
-project's real var defaults and `modules.datetime` to render a model at all.
+sqlfluff renders models with plain Jinja, which differs from dbt in three ways this module
+makes up for:
+- it stubs `var()` as the string 'item' and has no `modules`;
+- it cannot run dbt's compile-time macros (macros/compile_time/: they query the database and
+  hand values back with dbt's `return`); here they are stand-ins with fixed values of the
+  same shape: one day of window, one snapshot day;
+- a macro it loads from a file cannot call a macro of another file. So the SQL macros (every
+  folder of macros/ but compile_time/ and incremental/, which hold dbt internals) are loaded
+  here, into one environment where they see each other and these stand-ins, and handed to
+  sqlfluff as plain functions.
+The SQL the macros render around the stand-ins is what gets linted, models and macros alike.
 """
 
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import yaml
 
 from . import modules
 
-__all__ = ["env_var", "modules", "var"]
-
-_PROJECT_VARS: dict[str, Any] = yaml.safe_load(
-    (Path(__file__).resolve().parents[2] / "dbt_project.yml").read_text()
-)["vars"]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+NOT_SQL_MACRO_FOLDERS = {"compile_time", "incremental"}
+_PROJECT_VARS: dict[str, Any] = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())[
+    "vars"
+]
+_LINT_DAY = "2026-01-31"
 
 
 def var(name: str, default: Any = None) -> Any:
@@ -26,5 +37,41 @@ def env_var(name: str, default: str = "") -> str:
     return default or name.lower()
 
 
-# dbt's `return()` hands a value back from a macro; plain Jinja can only print it.
-globals()["return"] = lambda value: value
+def get_event_window(*_: Any, **__: Any) -> list[dict[str, str]]:
+    return [{"start": _LINT_DAY, "end": _LINT_DAY}]
+
+
+def get_snapshot_dates(*_: Any, **__: Any) -> list[str]:
+    return [_LINT_DAY]
+
+
+def _relation(*names: str) -> str:
+    return ".".join(names)
+
+
+def _sql_macros() -> dict[str, Any]:
+    environment = jinja2.Environment(extensions=["jinja2.ext.do"])
+    environment.globals.update(
+        var=var,
+        env_var=env_var,
+        modules=modules,
+        get_event_window=get_event_window,
+        get_snapshot_dates=get_snapshot_dates,
+        ref=_relation,
+        source=_relation,
+    )
+    files = sorted(
+        path
+        for path in (PROJECT_DIR / "macros").glob("*/*.sql")
+        if path.parent.name not in NOT_SQL_MACRO_FOLDERS
+    )
+    module = environment.from_string("\n".join(p.read_text() for p in files)).module
+    return {
+        name: macro
+        for name, macro in vars(module).items()
+        if isinstance(macro, jinja2.runtime.Macro)
+    }
+
+
+globals().update(_sql_macros())
+__all__ = ["env_var", "get_event_window", "get_snapshot_dates", "modules", "var", *_sql_macros()]

@@ -1,10 +1,6 @@
-{{ config(
-    unique_key='period_start',
-    tags=['daily'],
-    indexes=[{'columns': ['period_start']}, {'columns': ['language', 'period_start']}],
-) }}
+{{ config(indexes=[{'columns': ['period_start']}, {'columns': ['language', 'period_start']}]) }}
 
-{%- set window = event_window('day', 'period_start', reopen_incomplete=true) %}
+{%- set window = get_event_window('day', reopen_incomplete=true) %}
 
 with compilations as (
 
@@ -13,9 +9,10 @@ with compilations as (
 
 ),
 
-horizon as (
+coverage as (
 
-    select {{ complete_through('registry') }} as complete_through
+    select * from {{ ref('int_ingest__source_coverage') }}
+    where source = 'registry'
 
 ),
 
@@ -45,9 +42,9 @@ final as (
         daily.*,
         daily.failure_count::double precision / daily.compilation_count as failure_rate,
         daily.cache_hit_count::double precision / daily.compilation_count as cache_hit_rate,
-        coalesce(daily.period_start <= horizon.complete_through, false) as is_complete
+        {{ period_is_complete('daily.period_start', 'daily.period_start') }} as is_complete
     from daily
-    cross join horizon
+    left join coverage on true
 
 )
 

@@ -1,13 +1,182 @@
-{{ config(unique_key='as_of_date', indexes=[{'columns': ['module_name', 'version', 'as_of_date']}]) }}
+{{ config(
+    unique_key='as_of_date', indexes=[{'columns': ['as_of_date', 'module_name', 'version']}]
+) }}
 
 {#-
-    The seed's 0-100 health score (formula health-v1), every component next to the total.
-    Components are 0-100, higher is healthier; docs/HEALTH in _models.yml defines each.
+    The seed's 0-100 health score (formula health-v1) of every version published by each
+    snapshot day, every component next to the total. Components are 0-100, higher is
+    healthier; the model description in _registry__models.yml defines each. What depends on
+    the snapshot day (the versions published by then, unused fields, breaking changes of the
+    last 90 days, dependents) is computed here, so the scores always belong to as_of_date.
 -#}
 
-with inputs as (
+{%- set as_of_dates = get_snapshot_dates(var('unused_field_days'), 'registry') %}
 
-    select * from {{ ref('int_registry__version_health_inputs') }}
+with as_of as (
+
+    select * from {{ as_of_dates_relation(as_of_dates) }}
+
+),
+
+versions as (
+
+    select * from {{ ref('stg_registry__module_versions') }}
+
+),
+
+schema_shape as (
+
+    select * from {{ ref('int_registry__version_schema_shape') }}
+
+),
+
+fields as (
+
+    select * from {{ ref('stg_registry__schema_fields') }}
+
+),
+
+dependencies as (
+
+    select * from {{ ref('stg_registry__module_dependencies') }}
+
+),
+
+field_usage as (
+
+    {{ rows_as_of(
+        ref('stg_registry__field_usage_events'), var('unused_field_days'), as_of_dates,
+        'event_date'
+    ) }}
+
+),
+
+published as (
+
+    select
+        as_of.as_of_date,
+        versions.module_name,
+        versions.version,
+        versions.created_at,
+        versions.created_date,
+        versions.is_breaking_change
+    from as_of
+    inner join versions on as_of.as_of_date >= versions.created_date
+
+),
+
+latest_versions as (
+
+    select distinct on (as_of_date, module_name)
+        as_of_date,
+        module_name,
+        version
+    from published
+    order by as_of_date asc, module_name asc, created_at desc
+
+),
+
+used_fields as (
+
+    select distinct
+        as_of_date,
+        module_name,
+        version,
+        message_name,
+        field_name
+    from field_usage
+
+),
+
+unused_fields as (
+
+    select
+        published.as_of_date,
+        published.module_name,
+        published.version,
+        count(*) as unused_field_count
+    from published
+    inner join fields
+        on
+            published.module_name = fields.module_name
+            and published.version = fields.version
+    left join used_fields
+        on
+            published.as_of_date = used_fields.as_of_date
+            and fields.module_name = used_fields.module_name
+            and fields.version = used_fields.version
+            and fields.message_name = used_fields.message_name
+            and fields.field_name = used_fields.field_name
+    where used_fields.field_name is null
+    group by published.as_of_date, published.module_name, published.version
+
+),
+
+breaking_changes as (
+
+    select
+        as_of_date,
+        module_name,
+        count(*) filter (
+            where is_breaking_change and created_date > as_of_date - 90
+        ) as breaking_changes_90d
+    from published
+    group by as_of_date, module_name
+
+),
+
+dependents as (
+
+    select
+        latest_versions.as_of_date,
+        dependencies.depends_on_module as module_name,
+        count(distinct dependencies.module_name) as dependent_count
+    from dependencies
+    inner join latest_versions
+        on
+            dependencies.module_name = latest_versions.module_name
+            and dependencies.version = latest_versions.version
+    group by latest_versions.as_of_date, dependencies.depends_on_module
+
+),
+
+inputs as (
+
+    select
+        published.as_of_date,
+        published.module_name,
+        published.version,
+        published.version = latest_versions.version as is_latest_version,
+        schema_shape.message_count,
+        schema_shape.field_count,
+        schema_shape.max_nesting_depth,
+        schema_shape.deprecated_field_count,
+        coalesce(unused_fields.unused_field_count, 0) as unused_field_count,
+        breaking_changes.breaking_changes_90d,
+        schema_shape.dependency_count,
+        coalesce(dependents.dependent_count, 0) as dependent_count
+    from published
+    inner join schema_shape
+        on
+            published.module_name = schema_shape.module_name
+            and published.version = schema_shape.version
+    inner join latest_versions
+        on
+            published.as_of_date = latest_versions.as_of_date
+            and published.module_name = latest_versions.module_name
+    inner join breaking_changes
+        on
+            published.as_of_date = breaking_changes.as_of_date
+            and published.module_name = breaking_changes.module_name
+    left join unused_fields
+        on
+            published.as_of_date = unused_fields.as_of_date
+            and published.module_name = unused_fields.module_name
+            and published.version = unused_fields.version
+    left join dependents
+        on
+            published.as_of_date = dependents.as_of_date
+            and published.module_name = dependents.module_name
 
 ),
 
@@ -73,25 +242,25 @@ final as (
         module_name,
         version,
         is_latest_version,
-        round(health_score, 2)::numeric(5, 2) as health_score,
+        {{ round_half_up('health_score', 2) }}::numeric(5, 2) as health_score,
         case
-            when health_score >= 80 then 'healthy'
-            when health_score >= 50 then 'fair'
+            when {{ round_half_up('health_score', 2) }} >= 80 then 'healthy'
+            when {{ round_half_up('health_score', 2) }} >= 50 then 'fair'
             else 'poor'
         end as health_band,
-        round(complexity, 2)::numeric(5, 2) as complexity,
-        round(complexity_score, 2)::numeric(5, 2) as complexity_score,
-        round(maintainability_score, 2)::numeric(5, 2) as maintainability_score,
-        round(unused_field_score, 2)::numeric(5, 2) as unused_field_score,
-        round(deprecated_field_score, 2)::numeric(5, 2) as deprecated_field_score,
-        round(breaking_change_score, 2)::numeric(5, 2) as breaking_change_score,
+        {{ round_half_up('complexity', 2) }}::numeric(5, 2) as complexity,
+        {{ round_half_up('complexity_score', 2) }}::numeric(5, 2) as complexity_score,
+        {{ round_half_up('maintainability_score', 2) }}::numeric(5, 2) as maintainability_score,
+        {{ round_half_up('unused_field_score', 2) }}::numeric(5, 2) as unused_field_score,
+        {{ round_half_up('deprecated_field_score', 2) }}::numeric(5, 2) as deprecated_field_score,
+        {{ round_half_up('breaking_change_score', 2) }}::numeric(5, 2) as breaking_change_score,
         message_count,
         field_count,
-        round(avg_fields_per_message, 2)::numeric(8, 2) as avg_fields_per_message,
+        {{ round_half_up('avg_fields_per_message', 2) }}::numeric(8, 2) as avg_fields_per_message,
         max_nesting_depth,
         unused_field_count,
         deprecated_field_count,
-        round(breaking_changes_per_month, 2)::numeric(8, 2) as breaking_changes_per_month,
+        {{ round_half_up('breaking_changes_per_month', 2) }}::numeric(8, 2) as breaking_changes_per_month,
         dependency_count,
         dependent_count,
         array_remove(array[

@@ -1,7 +1,3 @@
-{{ config(
-    unique_key='period_start',
-    tags=['daily'],
-    indexes=[{'columns': ['period_start']}, {'columns': ['module_name', 'period_start']}],
-) }}
+{{ config(indexes=[{'columns': ['period_start']}, {'columns': ['module_name', 'period_start']}]) }}
 
 {{ module_stats_rollup('month') }}

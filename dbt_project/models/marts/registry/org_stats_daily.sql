@@ -1,29 +1,20 @@
 {{ config(
-    unique_key='period_start',
-    tags=['daily'],
     indexes=[{'columns': ['period_start']}, {'columns': ['organization_id', 'period_start']}],
 ) }}
 
-{%- set window = event_window('day', 'period_start', reopen_incomplete=true) %}
+{#-
+    Usage per organization and day. An organization has a row on a day of registry data (a
+    day with any request) when it made requests or created modules or versions on it: the
+    catalog's history before the data is not a day of data, so every build, windowed or not,
+    agrees, and a late event on an older day brings that day's creations with it.
+-#}
 
-with downloads as (
+{%- set window = get_event_window('day', reopen_incomplete=true) %}
 
-    select * from {{ ref('stg_registry__download_events') }}
-    where {{ in_window('event_date', window) }} and organization_id is not null
+with activity as (
 
-),
-
-views as (
-
-    select * from {{ ref('stg_registry__module_view_events') }}
-    where {{ in_window('event_date', window) }} and organization_id is not null
-
-),
-
-compilations as (
-
-    select * from {{ ref('stg_registry__compilation_events') }}
-    where {{ in_window('event_date', window) }} and organization_id is not null
+    select * from {{ ref('int_registry__activity') }}
+    where {{ in_window('event_date', window) }}
 
 ),
 
@@ -39,6 +30,19 @@ versions as (
 
 ),
 
+coverage as (
+
+    select * from {{ ref('int_ingest__source_coverage') }}
+    where source = 'registry'
+
+),
+
+data_days as (
+
+    select distinct event_date as period_start from activity
+
+),
+
 org_versions as (
 
     select
@@ -50,44 +54,17 @@ org_versions as (
 
 ),
 
-requests as (
-
-    select
-        event_date,
-        organization_id,
-        user_id,
-        'download' as kind,
-        is_success
-    from downloads
-    union all
-    select
-        event_date,
-        organization_id,
-        user_id,
-        'view' as kind,
-        true as is_success
-    from views
-    union all
-    select
-        event_date,
-        organization_id,
-        user_id,
-        'compilation' as kind,
-        is_success
-    from compilations
-
-),
-
 request_totals as (
 
     select
         event_date as period_start,
         organization_id,
         count(*) as api_requests,
-        count(*) filter (where kind = 'download' and is_success) as downloads,
-        count(*) filter (where kind = 'compilation') as compilations,
+        count(*) filter (where activity_type = 'download' and is_success) as downloads,
+        count(*) filter (where activity_type = 'compilation') as compilations,
         count(distinct user_id) as active_users
-    from requests
+    from activity
+    where organization_id is not null
     group by 1, 2
 
 ),
@@ -135,12 +112,6 @@ org_days as (
 
 ),
 
-horizon as (
-
-    select {{ complete_through('registry') }} as complete_through
-
-),
-
 final as (
 
     select
@@ -159,9 +130,10 @@ final as (
         coalesce(request_totals.active_users, 0) as active_users,
         coalesce(module_creations.modules_created, 0) as modules_created,
         coalesce(version_creations.versions_created, 0) as versions_created,
-        coalesce(org_days.period_start <= horizon.complete_through, false) as is_complete
+        {{ period_is_complete('org_days.period_start', 'org_days.period_start') }} as is_complete
     from org_days
-    cross join horizon
+    inner join data_days on org_days.period_start = data_days.period_start
+    left join coverage on true
     left join request_totals
         on
             org_days.period_start = request_totals.period_start

@@ -1,8 +1,10 @@
 {{ config(unique_key='as_of_date') }}
 
+{%- set as_of_dates = get_snapshot_dates(30, 'registry') %}
+
 with as_of as (
 
-    select {{ as_of_date('registry') }} as as_of_date
+    select * from {{ as_of_dates_relation(as_of_dates) }}
 
 ),
 
@@ -20,30 +22,35 @@ versions as (
 
 daily as (
 
-    {{ rows_as_of(ref('module_stats_daily'), 30, 'registry') }}
+    {{ rows_as_of(ref('module_stats_daily'), 30, as_of_dates) }}
 
 ),
 
 recent_activity as (
 
-    {%- for model in ['stg_registry__download_events', 'stg_registry__module_view_events',
-                      'stg_registry__compilation_events'] %}
-        select events.user_id
-        from ({{ rows_as_of(ref(model), 7, 'registry', 'event_date') }}) as events
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ rows_as_of(ref('int_registry__activity'), 7, as_of_dates, 'event_date') }}
 
 ),
 
 download_totals as (
 
     select
+        as_of_date,
         coalesce(sum(download_count), 0)::bigint as downloads_30d,
         sum(cache_hit_download_count)::double precision
         / nullif(sum(download_count), 0) as cache_hit_rate_30d
     from daily
+    group by as_of_date
+
+),
+
+active_users as (
+
+    select
+        as_of_date,
+        count(distinct user_id) as active_users_7d
+    from recent_activity
+    group by as_of_date
 
 ),
 
@@ -59,11 +66,12 @@ final as (
             select count(*) from versions
             where versions.created_date <= as_of.as_of_date
         ) as total_versions,
-        download_totals.downloads_30d,
-        (select count(distinct recent_activity.user_id) from recent_activity) as active_users_7d,
+        coalesce(download_totals.downloads_30d, 0) as downloads_30d,
+        coalesce(active_users.active_users_7d, 0) as active_users_7d,
         download_totals.cache_hit_rate_30d
     from as_of
-    cross join download_totals
+    left join download_totals on as_of.as_of_date = download_totals.as_of_date
+    left join active_users on as_of.as_of_date = active_users.as_of_date
 
 )
 

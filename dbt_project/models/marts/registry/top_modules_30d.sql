@@ -1,8 +1,10 @@
 {{ config(unique_key='as_of_date', indexes=[{'columns': ['as_of_date', 'download_rank']}]) }}
 
+{%- set as_of_dates = get_snapshot_dates(30, 'registry') %}
+
 with daily as (
 
-    {{ rows_as_of(ref('module_stats_daily'), 30, 'registry') }}
+    {{ rows_as_of(ref('module_stats_daily'), 30, as_of_dates) }}
 
 ),
 
@@ -24,7 +26,9 @@ ranked as (
 
     select
         *,
-        row_number() over (order by download_count desc, module_name asc) as download_rank
+        row_number() over (
+            partition by as_of_date order by download_count desc, module_name asc
+        ) as download_rank
     from totals
 
 ),

@@ -1,17 +1,22 @@
 {{ config(unique_key='as_of_date', indexes=[{'columns': ['as_of_date', 'trend_rank']}]) }}
 
 {#-
-    Growth of the last 7 complete days against the 7 before, ranked by trend_score:
-        trend_score = (current - previous) / greatest(previous, trending_min_downloads)
-    A module needs trending_min_downloads downloads in the current week to rank at all, and the
-    same number divides when the previous week was smaller, so 1 -> 3 downloads never tops the
-    list. A previous week of zero is no special case: is_new marks it and growth_rate (the plain
-    ratio) is null, undefined. Ties rank by current downloads, then module name.
+    Growth of the last 7 complete days against the 7 before, ranked two ways:
+    - trend_rank, by the damped score
+        trend_score = (current - previous) / greatest(previous, trending_min_downloads),
+      so 1 -> 3 downloads never tops the list; a previous week of zero is no special case
+      (is_new marks it, growth_rate is null: undefined);
+    - growth_rank, the seed's ranking: by growth_rate = (current - previous) / previous, among
+      modules with a previous week to grow from.
+    Both need trending_min_downloads downloads in the current week and growth. A row is kept
+    when it is in either top 50. Ties rank by current downloads, then module name.
 -#}
+
+{%- set as_of_dates = get_snapshot_dates(14, 'registry') %}
 
 with daily as (
 
-    {{ rows_as_of(ref('module_stats_daily'), 14, 'registry') }}
+    {{ rows_as_of(ref('module_stats_daily'), 14, as_of_dates) }}
 
 ),
 
@@ -44,7 +49,9 @@ scored as (
         / greatest(previous_downloads, {{ var('trending_min_downloads') }}) as trend_score,
         previous_downloads = 0 as is_new
     from weeks
-    where current_downloads >= {{ var('trending_min_downloads') }}
+    where
+        current_downloads >= {{ var('trending_min_downloads') }}
+        and current_downloads > previous_downloads
 
 ),
 
@@ -53,10 +60,17 @@ ranked as (
     select
         *,
         row_number() over (
+            partition by as_of_date
             order by trend_score desc, current_downloads desc, module_name asc
-        ) as trend_rank
+        ) as trend_rank,
+        case
+            when growth_rate is not null
+                then row_number() over (
+                    partition by as_of_date, growth_rate is not null
+                    order by growth_rate desc, current_downloads desc, module_name asc
+                )
+        end as growth_rank
     from scored
-    where trend_score > 0
 
 ),
 
@@ -64,7 +78,8 @@ final as (
 
     select
         as_of_date,
-        trend_rank::integer as trend_rank,
+        case when trend_rank <= 50 then trend_rank::integer end as trend_rank,
+        case when growth_rank <= 50 then growth_rank::integer end as growth_rank,
         module_name,
         current_downloads,
         previous_downloads,
@@ -72,7 +87,7 @@ final as (
         trend_score,
         is_new
     from ranked
-    where trend_rank <= 50
+    where trend_rank <= 50 or growth_rank <= 50
 
 )
 

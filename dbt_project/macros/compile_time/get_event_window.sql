@@ -1,0 +1,138 @@
+{#-
+    The event days an incremental model (re)builds in this run, decided once, before its SQL
+    runs, so the SQL holds constant dates: PostgreSQL prunes the monthly partitions of `raw`
+    and reads the date indexes.
+
+    Returns none (build everything: first build or --full-refresh without vars) or a list of
+    ranges {'start', 'end'} (inclusive ISO dates; none = unbounded), widened to whole periods
+    of `grain` (day, week = ISO week, month), for the macro in_window.
+
+    - vars min_date / max_date (a Dagster partition, or by hand): exactly those days.
+    - no vars, incremental: every day changed upstream since the model's last run (raw loads,
+      late ones of any age, and rebuilt parent models: see run_log.sql), the days an explicit
+      window left for later, and the lookback_days before the model's latest period.
+    - reopen_incomplete: also the periods of the model still marked incomplete that can still
+      complete (starting on or after the first event day): the recent ones, and its first
+      period (older late data can move the first event day before it). Each is rebuilt on
+      its own, so they get their final numbers and flag once complete.
+-#}
+{% macro get_event_window(grain='day', period_column=none, reopen_incomplete=false) -%}
+    {%- set first_day, last_day = get_requested_dates() -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set period_column = period_column or config.get('unique_key') -%}
+    {%- if config.get('unique_key') != period_column -%}
+        {{ exceptions.raise_compiler_error(
+            model.name ~ ": a windowed model is keyed by its period column " ~ period_column
+            ~ ", not by " ~ config.get('unique_key')) }}
+    {%- endif -%}
+    {%- if is_incremental() -%}
+        {%- set ctes -%}
+            {{ input_changes_ctes() }},
+
+            latest as (
+                select max({{ period_column }}) as period from {{ this }}
+            ),
+
+            {#- Incomplete periods that can still complete (they start on or after the first
+                event day): the recent ones, and the model's first period, which completes
+                when older late data moves the first event day before it. -#}
+            reopened as (
+                {% if reopen_incomplete -%}
+                    select coalesce(range_agg(daterange(period, period, '[]')), '{}') as days
+                    from (
+                        select distinct {{ period_column }} as period from {{ this }}
+                        where
+                            {{ period_column }} >= (select period from latest) - 62
+                            and not is_complete
+                        union
+                        select {{ period_column }} from {{ this }}
+                        where
+                            {{ period_column }}
+                            = (select min({{ period_column }}) from {{ this }})
+                            and not is_complete
+                    ) as incomplete
+                    where period >= (select first_day from upstream_first_day)
+                {%- else -%}
+                    select '{}'::datemultirange as days
+                {%- endif %}
+            ),
+
+            candidates as (
+                select
+                    coalesce((select pending from last_run), '{}'::datemultirange)
+                    + coalesce(
+                        (select range_agg(range_of_days) from input_changes
+                         where date_kind = 'event'),
+                        '{}'::datemultirange
+                    ) as days
+            ),
+
+            requested as (
+                select
+                    {% if first_day -%}
+                        datemultirange(daterange('{{ first_day }}', '{{ last_day }}', '[]'))
+                    {%- else -%}
+                        candidates.days
+                        + datemultirange(
+                            daterange(latest.period - {{ var('lookback_days') | int }}, null)
+                        )
+                    {%- endif %}
+                    + reopened.days as days
+                from candidates cross join latest cross join reopened
+            )
+        {%- endset -%}
+        {%- set computed -%}
+            select
+                {{ widened_to_periods('requested.days', grain) }} as changed,
+                candidates.days - {{ widened_to_periods('requested.days', grain) }} as pending
+            from requested cross join candidates
+        {%- endset -%}
+    {%- else -%}
+        {%- set ctes -%}
+            requested as (
+                select
+                    {% if first_day -%}
+                        datemultirange(daterange('{{ first_day }}', '{{ last_day }}', '[]'))
+                    {%- else -%}
+                        '{(,)}'::datemultirange
+                    {%- endif %} as days
+            )
+        {%- endset -%}
+        {#- A first build of only some days leaves every other day for a later run. -#}
+        {%- set computed -%}
+            select
+                {{ widened_to_periods('requested.days', grain) }} as changed,
+                '{(,)}'::datemultirange
+                - {{ widened_to_periods('requested.days', grain) }} as pending
+            from requested
+        {%- endset -%}
+    {%- endif -%}
+    {%- set window = record_run(ctes, computed, 'event') -%}
+    {%- if not is_incremental() and not first_day -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(window) }}
+{%- endmacro %}
+
+{#- vars min_date / max_date as ISO strings (YAML reads an unquoted 2026-03-01 as a date). -#}
+{% macro get_requested_dates() -%}
+    {%- set first_day = var('min_date') -%}
+    {%- set last_day = var('max_date') or first_day -%}
+    {%- if first_day is none -%}
+        {{ return((none, none)) }}
+    {%- endif -%}
+    {{ return(((first_day | string), (last_day | string))) }}
+{%- endmacro %}
+
+{#- SQL: a datemultirange widened to whole periods of `grain` (unbounded ends stay so). -#}
+{% macro widened_to_periods(multirange, grain) -%}
+    coalesce((
+        select range_agg(daterange(
+            {{ truncate_to_period('lower(parts.r)', grain) }},
+            {{ period_end_of(truncate_to_period('upper(parts.r) - 1', grain), grain) }} + 1
+        ))
+        from unnest({{ multirange }}) as parts (r)
+    ), '{}'::datemultirange)
+{%- endmacro %}

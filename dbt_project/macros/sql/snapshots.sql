@@ -1,0 +1,18 @@
+{#- SQL: the snapshot days of this run (from get_snapshot_dates) as a relation of as_of_date. -#}
+{% macro as_of_dates_relation(as_of_dates) -%}
+    (select unnest(array[
+        {%- for day in as_of_dates %}'{{ day }}'{{ ', ' if not loop.last }}{% endfor -%}
+    ]::date []) as as_of_date)
+{%- endmacro %}
+
+{#- SQL: the rows of `relation` whose `date_column` falls in the `days` days ending on each
+    snapshot day, with that day as as_of_date: what a snapshot mart reads. One index range per
+    snapshot day. -#}
+{% macro rows_as_of(relation, days, as_of_dates, date_column='period_start') -%}
+    select
+        as_of.as_of_date,
+        recent.*
+    from {{ as_of_dates_relation(as_of_dates) }} as as_of
+    inner join {{ relation }} as recent
+        on recent.{{ date_column }} between as_of.as_of_date - {{ days - 1 }} and as_of.as_of_date
+{%- endmacro %}

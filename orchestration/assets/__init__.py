@@ -1,1 +1,0 @@
-"""Assets: raw tables loaded from the landing folder, and the dbt models built on them."""

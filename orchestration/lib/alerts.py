@@ -1,0 +1,57 @@
+"""A seed's alert thresholds as warning-severity asset checks.
+
+Each threshold is a query returning the rows that breach it (the latest complete day or
+snapshot of a mart, typically); the check fails with what crossed the threshold and by how
+much. Sources declare theirs in orchestration/defs/<source>.py.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import dagster as dg
+
+from ingest.warehouse import Warehouse
+from orchestration.lib.resources import WarehouseResource
+
+
+@dataclass(frozen=True)
+class Threshold:
+    name: str
+    model: str
+    description: str
+    query: str  # rows that breach the threshold, first column naming what breached it
+    columns: tuple[str, ...]
+
+
+def evaluate(warehouse: Warehouse, threshold: Threshold) -> dg.AssetCheckResult:
+    with warehouse.cursor() as cursor:
+        breaches = cursor.execute(threshold.query).fetchall()
+    return dg.AssetCheckResult(
+        passed=not breaches,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "breaches": len(breaches),
+            "worst": dg.MetadataValue.json(
+                [dict(zip(threshold.columns, map(str, row), strict=True)) for row in breaches[:20]]
+            ),
+        },
+    )
+
+
+def _threshold_check(
+    threshold: Threshold, asset_key: dg.AssetKey
+) -> Callable[..., dg.AssetCheckResult]:
+    @dg.asset_check(
+        asset=asset_key, name=threshold.name, description=threshold.description, blocking=False
+    )
+    def threshold_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        return evaluate(warehouse.get(), threshold)
+
+    return threshold_check
+
+
+def build_alert_checks(
+    thresholds: tuple[Threshold, ...], asset_key_of: dict[str, dg.AssetKey]
+) -> list[dg.AssetChecksDefinition]:
+    """One warning check per threshold, on the asset of the threshold's model."""
+    return [_threshold_check(t, asset_key_of[t.model]) for t in thresholds]

@@ -1,0 +1,145 @@
+"""The dbt project as Dagster sees it: one daily-partitioned multi-asset per source system.
+
+A source's models are every model of models/<layer>/<source>/: staging, rollups and snapshot
+marts alike. A partition run passes its days to dbt as the vars min_date/max_date: rollups
+rebuild those days (weekly and monthly marts the periods they touch), snapshot marts compute
+their snapshots as of those days and restate every stored snapshot the days feed, so a
+backfill of a month is one run, one dbt call, and the whole source is consistent after it.
+Partitioning every model of a source alike keeps partitioned and unpartitioned dbt models out
+of one multi-asset, a known Dagster problem.
+
+The manifest is prepared when the code location loads (not at import): parsed when missing,
+stale, or made for another database.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+
+from ingest.warehouse import Warehouse
+from orchestration.lib.partitions import window_vars
+from orchestration.lib.resources import WarehouseResource
+from orchestration.lib.settings import DBT_PROJECT_DIR
+from orchestration.lib.translator import WarehouseTranslator
+
+MODEL_LAYERS = ("staging", "intermediate", "marts")
+
+
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def dbt_executable() -> str:
+    return str(Path(sys.executable).parent / "dbt")
+
+
+def dbt_resource(project: DbtProject) -> DbtCliResource:
+    return DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+
+
+def _manifest_is_current(manifest: Path, database: str) -> bool:
+    """Newer than every project file, and parsed for this database (relation names carry it)."""
+    if not manifest.exists():
+        return False
+    built = manifest.stat().st_mtime
+    sources = (
+        p for p in DBT_PROJECT_DIR.rglob("*")
+        if p.suffix in {".sql", ".yml"} and not {"target", "logs"} & set(p.parts)
+    )  # fmt: skip
+    if any(p.stat().st_mtime > built for p in sources):
+        return False
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    return all(node.get("database") == database for node in nodes if node.get("database"))
+
+
+def prepare_manifest(project: DbtProject, warehouse: Warehouse) -> Path:
+    """Parses the project when its manifest is missing, stale, or made for another database.
+
+    Runs when the code location loads (not at import), so `make ui` needs no manual
+    `dbt parse`, and an edited model is picked up on reload.
+    """
+    manifest = project.manifest_path
+    if _manifest_is_current(manifest, warehouse.dbname):
+        return manifest
+    subprocess.run(
+        [dbt_executable(), "parse", "--quiet",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        check=True,
+        env={**os.environ, **warehouse.libpq_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+    )  # fmt: skip
+    return manifest
+
+
+def source_selection(source: str) -> str:
+    """dbt's selection of a source system's models: its folder in every layer."""
+    return " ".join(f"{layer}.{source}" for layer in MODEL_LAYERS)
+
+
+def has_models(manifest: Path, source: str) -> bool:
+    """Whether the source has models that become assets (ephemeral ones do not)."""
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    return any(
+        node["resource_type"] == "model"
+        and len(node["fqn"]) > 3
+        and node["fqn"][1] in MODEL_LAYERS
+        and node["fqn"][2] == source
+        and node["config"]["materialized"] != "ephemeral"
+        for node in nodes
+    )
+
+
+def _stream(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    args: list[str],
+    run_metadata: Mapping[str, Any],
+) -> Iterator[Any]:
+    """Runs one dbt command for the run's selection; row counts and the window on every asset."""
+    warehouse.export_to_dbt()
+    target = Path(dbt.project_dir) / "target" / "runs" / context.run.run_id
+    try:
+        invocation = dbt.cli(args, context=context, target_path=target)
+        for event in invocation.stream().fetch_row_counts():
+            if isinstance(event, dg.Output | dg.AssetMaterialization):
+                event = event.with_metadata({**event.metadata, **run_metadata})
+            yield event
+    finally:
+        shutil.rmtree(target, ignore_errors=True)  # each run's own target folder
+
+
+def build_source_dbt_assets(
+    project: DbtProject,
+    source: str,
+    partitions: dg.PartitionsDefinition,
+    translator: WarehouseTranslator,
+) -> dg.AssetsDefinition:
+    """The source's models as one daily-partitioned multi-asset (single-run backfills)."""
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        select=source_selection(source),
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        dagster_dbt_translator=translator,
+        name=f"{source}_dbt_models",
+    )
+    def source_dbt_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ) -> Iterator[Any]:
+        window = window_vars(context.partition_time_window)
+        yield from _stream(
+            context, dbt, warehouse, ["build", "--vars", json.dumps(window)],
+            {"window": f"{window['min_date']} .. {window['max_date']}"},
+        )  # fmt: skip
+
+    return source_dbt_models

@@ -1,0 +1,51 @@
+"""Per source system: its partition of yesterday at 00:05 UTC (as the registry seed's
+aggregator), and a rolling restatement of the last few days for late events."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
+from orchestration.lib.settings import Settings
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import (
+        UnresolvedAssetJobDefinition,
+    )
+
+REASON_TAG = "warehouse/reason"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def build_source_schedules(
+    source: str, job: UnresolvedAssetJobDefinition, settings: Settings
+) -> list[dg.ScheduleDefinition]:
+    nightly = dg.build_schedule_from_partitioned_job(
+        job, hour_of_day=0, minute_of_hour=5, name=f"{source}_nightly_0005_utc",
+        tags={REASON_TAG: f"nightly run of yesterday's {source} partition"},
+    )  # fmt: skip
+    days = settings.restatement_days
+
+    @dg.schedule(
+        job_name=job.name,
+        cron_schedule="30 0 * * *",
+        execution_timezone="UTC",
+        name=f"{source}_rolling_restatement",
+        description=f"Re-runs the {days} days before today of {source}, in one run.",
+    )
+    def rolling_restatement(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        last = context.scheduled_execution_time.date() - timedelta(days=1)
+        first = last - timedelta(days=days - 1)
+        return dg.RunRequest(
+            run_key=f"restatement:{source}:{first}..{last}",
+            tags={
+                RANGE_START_TAG: first.isoformat(),
+                RANGE_END_TAG: last.isoformat(),
+                REASON_TAG: f"rolling restatement of the last {days} days ({first} .. {last})",
+            },
+        )
+
+    return [nightly, rolling_restatement]

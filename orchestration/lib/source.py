@@ -1,0 +1,49 @@
+"""What a source system declares to the code location (orchestration/defs/<source>.py).
+
+Declarations are plain data: no Dagster objects, nothing that runs. The machinery in this
+package turns them into assets, checks, jobs, schedules and sensors, the same way for every
+source, so adding a source never touches generic code.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ingest.sources import REGISTERED
+from orchestration.lib.alerts import Threshold
+from orchestration.lib.expectations import Suite
+
+DECLARATIONS_PACKAGE = "orchestration.defs"
+
+
+@dataclass(frozen=True)
+class SourceDeclaration:
+    """A source system as the code location sees it.
+
+    name: the source (its raw tables come from ingest.sources, its models from the dbt
+        folders models/<layer>/<name>/).
+    owner: who answers for its assets and checks; None takes the location's default.
+    expectation_suites / alert_thresholds: checks on its marts, by model name.
+    freshness_limit: raw tables and marts older than this fail their freshness check.
+    """
+
+    name: str
+    description: str
+    owner: str | None = None
+    expectation_suites: tuple[Suite, ...] = ()
+    alert_thresholds: tuple[Threshold, ...] = ()
+    freshness_limit: timedelta = timedelta(hours=26)
+
+
+def declared_sources() -> list[SourceDeclaration]:
+    """The declaration of every registered source system, in registration order."""
+    declarations = []
+    for name in REGISTERED:
+        module = importlib.import_module(f"{DECLARATIONS_PACKAGE}.{name}")
+        declaration: SourceDeclaration = module.SOURCE
+        if declaration.name != name:
+            raise ValueError(f"{module.__name__} declares source {declaration.name!r}")
+        declarations.append(declaration)
+    return declarations
