@@ -8,7 +8,7 @@ DAYS   ?= 60
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_HOME ?= $(CURDIR)/.warehouse/dagster
 
-.PHONY: install demo test lint dsn env stop ui bench clean
+.PHONY: install demo test test-fast lint dsn env stop ui bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ ui: install  ## the Dagster UI on the same warehouse (Ctrl-C stops it)
 
 test: install lint  ## the whole suite (CI runs exactly this)
 	$(BIN)/pytest
+
+test-fast: install lint  ## lint, and every test that runs no dbt or Dagster build (< 2 min)
+	$(BIN)/pytest -m "not dbt"
 
 lint: install  ## ruff on the Python, sqlfluff on the dbt models
 	$(BIN)/ruff check .

@@ -1,4 +1,8 @@
-"""The Dagster code location, run for real: partition runs, schedules, sensors and checks."""
+"""The Dagster code location, run for real: partition runs, schedules, sensors and checks.
+
+One module database is built through Dagster (load, then each day as a partition) and only
+read; a test that changes data works on a copy of it (tests.databases.cloned_database).
+"""
 
 from __future__ import annotations
 
@@ -6,24 +10,23 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from orchestration.jobs import DAILY_JOB, LOAD_JOB, SNAPSHOT_JOB
-from orchestration.schedules import REASON_TAG
-from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
-from orchestration.settings import Settings
 
 from ingest import loader, migrate
 from ingest.generator import GeneratorSpec, generate
-from ingest.sources import SOURCES
 from ingest.warehouse import PROJECT_ROOT, Warehouse
 from orchestration.definitions import build_definitions
 from orchestration.demo import QUIET
-from tests.databases import fresh_database
+from orchestration.lib.jobs import LOAD_JOB, source_job_name
+from orchestration.lib.schedules import RANGE_END_TAG, RANGE_START_TAG, REASON_TAG
+from orchestration.lib.settings import Settings
+from tests.databases import cloned_database, fresh_database
 from tests.dbt_support import DbtProject
 from tests.registry.recompute import fetch
 
@@ -31,6 +34,13 @@ pytestmark = pytest.mark.dbt
 
 DAYS = 3
 SPEC = GeneratorSpec(events=8_000, days=DAYS, seed=21, late_share=0.0)
+REGISTRY_JOB = source_job_name("registry")
+SNAPSHOT_MARTS = (
+    "top_modules_30d",
+    "trending_modules",
+    "module_health_scores",
+    "registry_overview",
+)
 
 
 @dataclass
@@ -51,28 +61,48 @@ def _run(location: Location, job: str, **kwargs: object) -> dg.ExecuteInProcessR
     return result
 
 
+@contextmanager
+def _warehouse_url(warehouse: Warehouse) -> Iterator[None]:
+    """Points the code location's resources (ingest.warehouse.resolve) at one database."""
+    saved = os.environ.get("WAREHOUSE_URL")
+    os.environ["WAREHOUSE_URL"] = warehouse.url
+    try:
+        yield
+    finally:
+        os.environ.pop("WAREHOUSE_URL") if saved is None else os.environ.update(WAREHOUSE_URL=saved)
+
+
 @pytest.fixture(scope="module")
 def location(server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Location]:
-    """A test database with registry files in a landing folder, each day built as a partition."""
+    """Every source's files in a landing folder, loaded, then each day built as a partition."""
     work = tmp_path_factory.mktemp("orchestration")
-    generate(SPEC, work / "landing", tables=SOURCES["registry"])
+    generate(SPEC, work / "landing")
     days = [SPEC.first_day + timedelta(days=n) for n in range(DAYS)]
     settings = Settings(work / "landing", days[0].isoformat(), restatement_days=3, owner="team:t")
-    saved = os.environ.get("WAREHOUSE_URL")
-    with fresh_database(server) as warehouse, dg.instance_for_test() as instance:
-        os.environ["WAREHOUSE_URL"] = warehouse.url
-        try:
-            migrate.migrate(warehouse)
-            here = Location(warehouse, instance, build_definitions(settings), settings, days, work)
-            _run(here, LOAD_JOB)
-            for day in days:
-                _run(here, DAILY_JOB, partition_key=day.isoformat())
-            _run(here, SNAPSHOT_JOB)
-            yield here
-        finally:
-            os.environ.pop("WAREHOUSE_URL", None) if saved is None else os.environ.update(
-                WAREHOUSE_URL=saved
-            )
+    with (
+        fresh_database(server) as warehouse,
+        dg.instance_for_test() as instance,
+        _warehouse_url(warehouse),
+    ):
+        migrate.migrate(warehouse)
+        here = Location(warehouse, instance, build_definitions(settings), settings, days, work)
+        _run(here, LOAD_JOB)
+        for day in days:
+            _run(here, REGISTRY_JOB, partition_key=day.isoformat())
+        yield here
+
+
+@pytest.fixture
+def copy_of(location: Location, server: Warehouse) -> Iterator[Location]:
+    """The built location on a copy of its database, with a Dagster instance of its own."""
+    with (
+        cloned_database(server, location.warehouse) as warehouse,
+        dg.instance_for_test() as instance,
+        _warehouse_url(warehouse),
+    ):
+        yield Location(
+            warehouse, instance, location.defs, location.settings, location.days, location.work
+        )
 
 
 def test_workspace_loads_the_code_location(tmp_path: Path) -> None:
@@ -86,14 +116,17 @@ def test_workspace_loads_the_code_location(tmp_path: Path) -> None:
     assert "Validation successful" in result.stdout + result.stderr
 
 
-def test_assets_are_grouped_by_source_partitioned_and_checked(location: Location) -> None:
+def test_each_source_is_one_partitioned_asset_grouped_and_checked(location: Location) -> None:
     graph = location.defs.resolve_asset_graph()
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
-    assert {"registry", "actions", "product", "builds", "ingest"} <= groups
-    daily = graph.get(dg.AssetKey(["marts", "module_stats_weekly"]))
-    assert daily.partitions_def is not None
-    assert graph.get(dg.AssetKey(["marts", "trending_modules"])).partitions_def is None
+    assert groups == {"registry", "actions", "product", "builds", "ingest"}
+    registry = [k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "registry"]
+    models = [k for k in registry if k.path[0] != "raw"]
+    assert len(models) == 13 + 4  # incremental models and catalog views
+    for key in models:
+        assert graph.get(key).partitions_def is not None, key
     assert graph.get(dg.AssetKey(["staging", "stg_registry__download_events"])).owners == ["team:t"]
+    assert [job.name for job in location.defs.jobs or []] == [LOAD_JOB, REGISTRY_JOB]
     check_names = {key.name for key in graph.asset_check_keys}
     assert {
         "language_stats_daily_consistency", "module_stats_daily_reconciles_with_staging",
@@ -115,14 +148,21 @@ def test_each_partition_run_recorded_its_window_and_row_counts(location: Locatio
     assert metadata["dagster/row_count"].value > 0
 
 
+def test_each_partition_stored_the_snapshots_as_of_its_day(location: Location) -> None:
+    """A snapshot of a past day is a partition of the source's asset: the UI builds it."""
+    for mart in SNAPSHOT_MARTS:
+        rows = fetch(location.warehouse, f"select distinct as_of_date from marts.{mart}")
+        assert {row["as_of_date"] for row in rows} == set(location.days), mart
+
+
 def _mart_tables(warehouse: Warehouse) -> list[str]:
     rows = fetch(warehouse, "select table_name from information_schema.tables"
                             " where table_schema = 'marts' order by 1")  # fmt: skip
     return [row["table_name"] for row in rows]
 
 
-def test_partition_by_partition_equals_a_full_refresh(location: Location, tmp_path: Path) -> None:
-    warehouse = location.warehouse
+def test_partition_by_partition_equals_a_full_refresh(copy_of: Location, tmp_path: Path) -> None:
+    warehouse = copy_of.warehouse
     marts = _mart_tables(warehouse)
     assert len(marts) == 9
     with warehouse.cursor() as cursor:
@@ -130,28 +170,20 @@ def test_partition_by_partition_equals_a_full_refresh(location: Location, tmp_pa
         for mart in marts:
             cursor.execute(f"create table partitioned_result.{mart} as table marts.{mart}")
     DbtProject(warehouse, tmp_path)("run", "--full-refresh")
-    first, last = location.days[0], location.days[-1]
     for mart in marts:
-        # The catalog's creation days before the first partition are only built by a run
-        # without a window (org_stats_daily); compare the partitions' days for that mart.
-        where = (
-            f"where period_start between '{first}' and '{last}'"
-            if mart == "org_stats_daily"
-            else ""
-        )
         [row] = fetch(warehouse, f"""
-            select (select count(*) from (select * from marts.{mart} {where}
-                    except all select * from partitioned_result.{mart} {where}) as a)
-                 + (select count(*) from (select * from partitioned_result.{mart} {where}
-                    except all select * from marts.{mart} {where}) as b) as difference,
-                   (select count(*) from marts.{mart} {where}) as rows
+            select (select count(*) from (table marts.{mart}
+                    except all table partitioned_result.{mart}) as a)
+                 + (select count(*) from (table partitioned_result.{mart}
+                    except all table marts.{mart}) as b) as difference,
+                   (select count(*) from marts.{mart}) as rows
         """)  # fmt: skip
         assert row["rows"] > 0, mart
         assert row["difference"] == 0, mart
 
 
 def test_nightly_schedule_runs_yesterdays_partition(location: Location) -> None:
-    schedule = location.defs.resolve_schedule_def("daily_models_0005_utc")
+    schedule = location.defs.resolve_schedule_def("registry_nightly_0005_utc")
     assert schedule.cron_schedule == "5 0 * * *" and schedule.execution_timezone == "UTC"
     when = datetime.combine(location.days[-1] + timedelta(days=1), datetime.min.time(), UTC)
     context = dg.build_schedule_context(
@@ -162,7 +194,7 @@ def test_nightly_schedule_runs_yesterdays_partition(location: Location) -> None:
 
 
 def test_rolling_restatement_requests_the_last_days_as_one_run(location: Location) -> None:
-    schedule = location.defs.resolve_schedule_def("rolling_restatement")
+    schedule = location.defs.resolve_schedule_def("registry_rolling_restatement")
     context = dg.build_schedule_context(
         instance=location.instance,
         scheduled_execution_time=datetime(2026, 3, 10, 0, 30, tzinfo=UTC),
@@ -175,42 +207,57 @@ def test_rolling_restatement_requests_the_last_days_as_one_run(location: Locatio
     assert "rolling restatement" in request.tags[REASON_TAG]
 
 
-def _late_file(location: Location, name: str, day: date, count: int) -> Path:
-    path = location.work / name
-    lines = ["event_id,downloaded_at,module_name,version,language,success"]
-    lines += [f"late-{name}-{n},{day}T12:00:00Z,late.module,v1,go,true" for n in range(count)]
+def _late_file(location: Location, table: str, day: date, count: int) -> Path:
+    path = location.work / f"{table}__late-{day}-{count}.csv"
+    if table == "download_events":
+        lines = ["event_id,downloaded_at,module_name,version,language,success"]
+        lines += [
+            f"late-{path.stem}-{n},{day}T12:00:00Z,late.module,v1,go,true" for n in range(count)
+        ]
+    else:
+        lines = ["event_id,executed_at,organization_id,action_type,status,duration_ms"]
+        lines += [
+            f"late-{path.stem}-{n},{day}T12:00:00Z,org-1,email,success,80" for n in range(count)
+        ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
-def test_late_data_sensor_requests_exactly_the_built_days_once(location: Location) -> None:
+def _tick(location: Location, cursor: str) -> dg.SensorExecutionData:
     sensor = location.defs.resolve_sensor_def("late_data_sensor")
-    with location.warehouse.cursor() as cursor:
-        cursor_before = cursor.execute("select max(load_id) from raw._loads").fetchone()[0]
-    built_day, unbuilt_day = location.days[1], location.days[-1] + timedelta(days=1)
-    loader.load_file(
-        location.warehouse, _late_file(location, "download_events__late1.csv", built_day, 3)
-    )
-    loader.load_file(
-        location.warehouse, _late_file(location, "download_events__late2.csv", unbuilt_day, 2)
-    )
+    context = dg.build_sensor_context(
+        instance=location.instance, cursor=cursor,
+        resources={"warehouse": location.defs.resources["warehouse"]},
+    )  # fmt: skip
+    return sensor.evaluate_tick(context)
 
-    def tick(cursor: str) -> dg.SensorExecutionData:
-        context = dg.build_sensor_context(
-            instance=location.instance, cursor=cursor,
-            resources={"warehouse": location.defs.resources["warehouse"]},
-        )  # fmt: skip
-        return sensor.evaluate_tick(context)
 
-    first = tick(str(cursor_before))
+def test_late_data_restates_exactly_the_built_days_of_its_own_source(
+    location: Location, copy_of: Location
+) -> None:
+    copy_of = replace(copy_of, instance=location.instance)  # it knows which days were built
+    with copy_of.warehouse.cursor() as cursor:
+        cursor_before = str(cursor.execute("select max(load_id) from raw._loads").fetchone()[0])
+    built_day, unbuilt_day = copy_of.days[1], copy_of.days[-1] + timedelta(days=1)
+    for table in ("download_events", "action_results"):
+        loader.load_file(copy_of.warehouse, _late_file(copy_of, table, built_day, 3))
+    loader.load_file(copy_of.warehouse, _late_file(copy_of, "download_events", unbuilt_day, 2))
+
+    first = _tick(copy_of, cursor_before)
     [request] = first.run_requests
+    assert request.job_name == REGISTRY_JOB, "a late action result restates nothing else"
     assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == (
         built_day.isoformat(), built_day.isoformat(),
     )  # fmt: skip
-    assert request.tags[REASON_TAG].startswith("late data: loads")
-    second = tick(first.cursor)
-    assert second.run_requests == [] or second.run_requests is None
+    assert request.tags[REASON_TAG].startswith("late data: registry loads")
+    second = _tick(copy_of, first.cursor)
+    assert not second.run_requests
     assert second.skip_message
+
+    # Only late action results: nothing to restate, whatever days they touch.
+    loader.load_file(copy_of.warehouse, _late_file(copy_of, "action_results", built_day, 4))
+    third = _tick(copy_of, first.cursor)
+    assert not third.run_requests
 
 
 def _evaluations(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
@@ -235,14 +282,14 @@ def _run_checks(
     return _evaluations(result)
 
 
-def test_a_corrupted_mart_row_fails_its_checks_with_numbers(location: Location) -> None:
+def test_a_corrupted_mart_row_fails_its_checks_with_numbers(copy_of: Location) -> None:
     checks = ("language_stats_daily_consistency", "alert_compilation_p95_over_5s")
-    before = _run_checks(location, ["marts", "language_stats_daily"], *checks)
+    before = _run_checks(copy_of, ["marts", "language_stats_daily"], *checks)
     assert before[checks[0]].passed
     go_breach = {"language": "go", "p95_duration_ms": "7500.0"}
     assert go_breach not in before[checks[1]].metadata["worst"].value
-    first_day, last_day = location.days[0], location.days[-1]
-    with location.warehouse.cursor() as cursor:
+    first_day, last_day = copy_of.days[0], copy_of.days[-1]
+    with copy_of.warehouse.cursor() as cursor:
         cursor.execute(
             "update marts.language_stats_daily set p50_duration_ms = p99_duration_ms + 1,"
             " p95_duration_ms = 9000, failure_rate = 1.5"
@@ -256,7 +303,7 @@ def test_a_corrupted_mart_row_fails_its_checks_with_numbers(location: Location) 
             " where period_start = %s and language = 'go'",
             (last_day,),
         )
-    after = _run_checks(location, ["marts", "language_stats_daily"], *checks)
+    after = _run_checks(copy_of, ["marts", "language_stats_daily"], *checks)
     gx = after[checks[0]]
     assert not gx.passed
     failures = gx.metadata["failures"].value
@@ -269,8 +316,8 @@ def test_a_corrupted_mart_row_fails_its_checks_with_numbers(location: Location) 
 
     # dbt's own tests run with a partition and check the whole table, so a partition of
     # another day still catches the corrupted first day.
-    run = location.defs.resolve_job_def(DAILY_JOB).execute_in_process(
-        instance=location.instance, run_config=QUIET, raise_on_error=False,
+    run = copy_of.defs.resolve_job_def(REGISTRY_JOB).execute_in_process(
+        instance=copy_of.instance, run_config=QUIET, raise_on_error=False,
         partition_key=last_day.isoformat(),
     )  # fmt: skip
     dbt_checks = _evaluations(run)

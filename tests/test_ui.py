@@ -19,20 +19,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from orchestration.settings import Settings
 
 from ingest import migrate
 from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import PROJECT_ROOT, Warehouse
 from orchestration.definitions import build_definitions
-from tests import registry_recompute as expected
+from orchestration.lib.jobs import source_job_name
+from orchestration.lib.settings import Settings
 from tests.databases import fresh_database
-from tests.registry_recompute import RawRegistry, assert_rows_match, fetch, keyed
+from tests.registry import recompute as expected
+from tests.registry.recompute import RawRegistry, assert_rows_match, fetch, keyed
 
 pytestmark = pytest.mark.dbt
 
 SPEC = GeneratorSpec(events=8_000, days=4, seed=33, late_share=0.0)
+REGISTRY_JOB = source_job_name("registry")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 STARTUP_SECONDS = 180
@@ -129,7 +131,14 @@ def ui(server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         # The history a person would have: files loaded and the first day built, by Dagster.
         for command in (
             ["job", "execute", "-j", "load_landing_files_job"],
-            ["asset", "materialize", "--select", "tag:daily", "--partition", days[0].isoformat()],
+            [
+                "asset",
+                "materialize",
+                "--select",
+                "group:registry and kind:dbt",
+                "--partition",
+                days[0].isoformat(),
+            ],
         ):
             subprocess.run(
                 [str(Path(sys.executable).parent / "dagster"), *command,
@@ -141,7 +150,7 @@ def ui(server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             defs = build_definitions(settings)
         finally:
             os.environ.pop("WAREHOUSE_URL")
-        daily = defs.resolve_job_def("daily_models_job").asset_layer.selected_asset_keys
+        daily = defs.resolve_job_def(REGISTRY_JOB).asset_layer.selected_asset_keys
         log = (work / "ui.log").open("wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "orchestration.ui"], cwd=PROJECT_ROOT, env=env,
@@ -170,7 +179,7 @@ def test_a_backfill_launched_like_the_ui_is_one_run_with_correct_marts(ui: UiSer
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
     backfill = ui.wait_for_backfill(launched["backfillId"])
     assert backfill["status"] == "COMPLETED_SUCCESS", backfill
-    [run] = backfill["runs"]  # every day and every daily model in one run
+    [run] = backfill["runs"]  # every day and every registry model in one run
     assert run["status"] == "SUCCESS"
 
     raw = RawRegistry.read(ui.warehouse)

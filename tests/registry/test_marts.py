@@ -5,19 +5,27 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ingest import loader, migrate
 from ingest.generator import GeneratorSpec, generate
 from ingest.warehouse import Warehouse
-from tests.databases import fresh_database
+from tests.databases import cloned_database, fresh_database
 from tests.dbt_support import DbtProject
 from tests.registry import recompute as expected
 from tests.registry.recompute import RawRegistry, assert_rows_match, close, fetch, keyed
 
 pytestmark = pytest.mark.dbt
 
+SNAPSHOT_MARTS = (
+    "top_modules_30d",
+    "trending_modules",
+    "module_health_scores",
+    "registry_overview",
+)
 # Late (3%), duplicate (0.5%) and invalid (0.2%) rows, as the generator makes by default.
 # Ends yesterday, as a live source does, so the snapshot day has data. 35 days, or 34 when
 # that would start on the 1st: the first month must start before the data (completeness).
@@ -149,3 +157,71 @@ def test_health_scores_equal_a_recomputation(built: Warehouse, raw: RawRegistry)
     want = expected.health_scores(raw, raw.complete_through)
     assert_rows_match(keyed(rows, "module_name", "version"), want, close)
     assert {r["formula_version"] for r in rows} == {"health-v1"}
+
+
+def _scans(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    if "Relation Name" in plan:
+        yield plan
+    for child in plan.get("Plans", []):
+        yield from _scans(child)
+
+
+def _explain(warehouse: Warehouse, compiled: Path) -> list[dict[str, Any]]:
+    """The scans PostgreSQL would run for a compiled model (sequential scans discouraged, so a
+    scan that cannot use an index shows as one)."""
+    with warehouse.cursor() as cursor:
+        cursor.execute("set enable_seqscan = off")
+        [[plan]] = cursor.execute("explain (format json) " + compiled.read_text()).fetchall()
+    return list(_scans(plan[0]["Plan"]))
+
+
+def test_one_day_reads_one_partition_and_the_date_indexes(
+    built: Warehouse, raw: RawRegistry, tmp_path: Path
+) -> None:
+    day = raw.complete_through - timedelta(days=3)
+    dbt = DbtProject(built, tmp_path)
+    dbt("compile", "--select", "stg_registry__download_events", "module_stats_daily",
+        min_date=str(day), max_date=str(day))  # fmt: skip
+    compiled = tmp_path / "target" / "compiled" / "event_warehouse" / "models"
+
+    staging = _explain(built, compiled / "staging/registry/stg_registry__download_events.sql")
+    assert {scan["Relation Name"] for scan in staging} == {f"download_events_{day:%Y_%m}"}, (
+        "only the day's monthly partition of raw is read"
+    )
+    assert all(scan["Node Type"] != "Seq Scan" for scan in staging)
+
+    # The rollup reads the three staging tables through the one activity model (and two of
+    # them directly): each scan is an index range on event_date.
+    rollup = _explain(built, compiled / "marts/registry/module_stats_daily.sql")
+    staged = [scan for scan in rollup if scan["Relation Name"].startswith("stg_registry__")]
+    assert {scan["Relation Name"] for scan in staged} == {
+        "stg_registry__download_events", "stg_registry__module_view_events",
+        "stg_registry__compilation_events",
+    }  # fmt: skip
+    for scan in staged:
+        assert scan["Node Type"] in ("Index Scan", "Index Only Scan", "Bitmap Heap Scan"), scan
+        condition = scan.get("Index Cond") or scan.get("Recheck Cond") or ""
+        assert "event_date" in condition and str(day) in condition, scan
+
+
+def test_snapshot_marts_honour_a_requested_day_however_they_are_selected(
+    built: Warehouse, server: Warehouse, raw: RawRegistry, tmp_path: Path
+) -> None:
+    """Only the snapshot marts, a past day given as the README writes it (an unquoted YAML
+    date): that day's snapshots, equal to the recomputation; a later plain build keeps them
+    and adds the latest day's, nothing under the wrong day."""
+    day = raw.complete_through - timedelta(days=9)
+    with cloned_database(server, built) as warehouse:
+        dbt = DbtProject(warehouse, tmp_path)
+        dbt("build", "--select", *SNAPSHOT_MARTS, "--vars", f"{{as_of_date: {day}}}")
+        dbt("build", "--select", "marts.registry")
+        for mart in SNAPSHOT_MARTS:
+            assert expected.stored_snapshot_days(warehouse, mart) == [
+                day, raw.complete_through,
+            ], mart  # fmt: skip
+        health = fetch(
+            warehouse, f"select * from marts.module_health_scores where as_of_date = '{day}'"
+        )
+        want = expected.health_scores(raw, day)
+        assert_rows_match(keyed(health, "module_name", "version"), want, close)
+        expected.assert_every_mart_matches(warehouse, raw)

@@ -4,8 +4,8 @@
     of X .. X + reads_days - 1. Decided before the model's SQL runs; returns a list of ISO
     dates, never a day after the source's last complete day unless var as_of_date names it.
 
-    - var as_of_date: that one day (the CLI, or the Dagster launchpad's config).
-    - vars min_date / max_date (a Dagster partition run): those days.
+    - var as_of_date: that one day (`dbt build --vars '{as_of_date: 2026-10-01}'`).
+    - vars min_date / max_date (a Dagster partition run, a past day from the UI): those days.
     - neither: the source's last complete day.
     In every case also each stored snapshot whose window a change upstream touched since the
     model's last run, so history stays equal to a recomputation. A requested day that is not
@@ -33,11 +33,14 @@
             input_changes as (select null::daterange as range_of_days, null as date_kind),
         {%- endif %}
 
+        {#- One row; complete_through is null while the source has no load. -#}
         coverage as (
-            select complete_through
-            from ({{ source_coverage_sql(source('ingest', '_loads'),
-                                         source('ingest', '_load_event_dates')) }}) as sources
-            where source = '{{ source_name }}'
+            select (
+                select sources.complete_through
+                from ({{ source_coverage_sql(source('ingest', '_loads'),
+                                             source('ingest', '_load_event_dates')) }}) as sources
+                where sources.source = '{{ source_name }}'
+            ) as complete_through
         ),
 
         stored as (
@@ -68,7 +71,7 @@
                         from input_changes
                     ), '{}'::datemultirange)
                 {%- else -%}
-                    '{(,)}'::datemultirange
+                    '{(,)}'::datemultirange  {#- a full refresh: every stored snapshot -#}
                 {%- endif %} as days
         ),
 
@@ -81,17 +84,14 @@
                 {%- elif first_day -%}
                     datemultirange(daterange('{{ first_day }}', '{{ last_day }}', '[]'))
                 {%- else -%}
-                    (
-                        select
-                            case
-                                when complete_through is null then '{}'::datemultirange
-                                else datemultirange(
-                                    daterange(complete_through, complete_through, '[]')
-                                )
-                            end
-                        from (select (select complete_through from coverage)) as bound (complete_through)
-                    )
+                    case
+                        when coverage.complete_through is null then '{}'::datemultirange
+                        else datemultirange(daterange(
+                            coverage.complete_through, coverage.complete_through, '[]'
+                        ))
+                    end
                 {%- endif %} as days
+            from coverage
         ),
 
         needed as (
@@ -105,7 +105,7 @@
                     when complete_through is null then '{}'::datemultirange
                     else datemultirange(daterange(null, complete_through, '[]'))
                 end as days
-            from (select (select complete_through from coverage) as complete_through) as bound
+            from coverage
         )
     {%- endset -%}
     {%- set computed -%}
