@@ -1,8 +1,10 @@
 {#- SQL: the snapshot days of this run (from get_snapshot_dates) as a relation of as_of_date. -#}
+{#- (A function in FROM, not in the select list: its column is then a plain column the planner
+    can hash and merge on.) -#}
 {% macro as_of_dates_relation(as_of_dates) -%}
-    (select unnest(array[
+    (select days.as_of_date from unnest(array[
         {%- for day in as_of_dates %}'{{ day }}'{{ ', ' if not loop.last }}{% endfor -%}
-    ]::date []) as as_of_date)
+    ]::date []) as days (as_of_date))
 {%- endmacro %}
 
 {#- SQL: the rows of `relation` whose `date_column` falls in the `days` days ending on each

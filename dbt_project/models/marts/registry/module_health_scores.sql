@@ -53,90 +53,65 @@ field_usage as (
 
 published as (
 
+    {#- Every version published by each snapshot day, with what the day decides about its
+        module: the breaking changes of the 90 days before, and which version is newest. -#}
     select
         as_of.as_of_date,
         versions.module_name,
         versions.version,
-        versions.created_at,
-        versions.created_date,
-        versions.is_breaking_change
+        count(*) filter (
+            where versions.is_breaking_change and versions.created_date > as_of.as_of_date - 90
+        ) over by_module as breaking_changes_90d,
+        first_value(versions.version) over (
+            by_module order by versions.created_at desc
+        ) as latest_version
     from as_of
     inner join versions on as_of.as_of_date >= versions.created_date
-
-),
-
-latest_versions as (
-
-    select distinct on (as_of_date, module_name)
-        as_of_date,
-        module_name,
-        version
-    from published
-    order by as_of_date asc, module_name asc, created_at desc
+    window by_module as (partition by as_of.as_of_date, versions.module_name)
 
 ),
 
 used_fields as (
 
-    select distinct
-        as_of_date,
-        module_name,
-        version,
-        message_name,
-        field_name
-    from field_usage
-
-),
-
-unused_fields as (
-
+    {#- The fields of each version read in the window of each snapshot day: a read of a
+        field the schema does not have counts for nothing. -#}
     select
-        published.as_of_date,
-        published.module_name,
-        published.version,
-        count(*) as unused_field_count
-    from published
-    inner join fields
-        on
-            published.module_name = fields.module_name
-            and published.version = fields.version
-    left join used_fields
-        on
-            published.as_of_date = used_fields.as_of_date
-            and fields.module_name = used_fields.module_name
-            and fields.version = used_fields.version
-            and fields.message_name = used_fields.message_name
-            and fields.field_name = used_fields.field_name
-    where used_fields.field_name is null
-    group by published.as_of_date, published.module_name, published.version
-
-),
-
-breaking_changes as (
-
-    select
-        as_of_date,
-        module_name,
-        count(*) filter (
-            where is_breaking_change and created_date > as_of_date - 90
-        ) as breaking_changes_90d
-    from published
-    group by as_of_date, module_name
+        reads.as_of_date,
+        reads.module_name,
+        reads.version,
+        count(*) as used_field_count
+    from (
+        select distinct
+            field_usage.as_of_date,
+            fields.module_name,
+            fields.version,
+            fields.message_name,
+            fields.field_name
+        from field_usage
+        inner join fields
+            on
+                field_usage.module_name = fields.module_name
+                and field_usage.version = fields.version
+                and field_usage.message_name = fields.message_name
+                and field_usage.field_name = fields.field_name
+    ) as reads
+    group by reads.as_of_date, reads.module_name, reads.version
 
 ),
 
 dependents as (
 
     select
-        latest_versions.as_of_date,
+        published.as_of_date,
         dependencies.depends_on_module as module_name,
         count(distinct dependencies.module_name) as dependent_count
-    from dependencies
-    inner join latest_versions
+    from published
+    inner join dependencies
         on
-            dependencies.module_name = latest_versions.module_name
-            and dependencies.version = latest_versions.version
-    group by latest_versions.as_of_date, dependencies.depends_on_module
+            published.module_name = dependencies.module_name
+            and published.version = dependencies.version
+    where published.version = published.latest_version
+    group by published.as_of_date, dependencies.depends_on_module
 
 ),
 
@@ -146,13 +121,13 @@ inputs as (
         published.as_of_date,
         published.module_name,
         published.version,
-        published.version = latest_versions.version as is_latest_version,
+        published.version = published.latest_version as is_latest_version,
         schema_shape.message_count,
         schema_shape.field_count,
         schema_shape.max_nesting_depth,
         schema_shape.deprecated_field_count,
-        coalesce(unused_fields.unused_field_count, 0) as unused_field_count,
-        breaking_changes.breaking_changes_90d,
+        schema_shape.field_count - coalesce(used_fields.used_field_count, 0) as unused_field_count,
+        published.breaking_changes_90d,
         schema_shape.dependency_count,
         coalesce(dependents.dependent_count, 0) as dependent_count
     from published
@@ -160,19 +135,11 @@ inputs as (
         on
             published.module_name = schema_shape.module_name
             and published.version = schema_shape.version
-    inner join latest_versions
+    left join used_fields
         on
-            published.as_of_date = latest_versions.as_of_date
-            and published.module_name = latest_versions.module_name
-    inner join breaking_changes
-        on
-            published.as_of_date = breaking_changes.as_of_date
-            and published.module_name = breaking_changes.module_name
-    left join unused_fields
-        on
-            published.as_of_date = unused_fields.as_of_date
-            and published.module_name = unused_fields.module_name
-            and published.version = unused_fields.version
+            published.as_of_date = used_fields.as_of_date
+            and published.module_name = used_fields.module_name
+            and published.version = used_fields.version
     left join dependents
         on
             published.as_of_date = dependents.as_of_date
