@@ -423,19 +423,35 @@ def _new_rows(table: RawTable, time_bounds: tuple[Any, Any]) -> sql.Composable:
     ).format(keys=keys, target=table.qualified, match=match)
 
 
+# A catalog row counts from the day it was created on; a catalog without that column from
+# always (a schema field changes every day's health).
+CATALOG_DATE_COLUMN = "created_at"
+ALWAYS = "-infinity"
+
+
+def _dated_column(table: RawTable) -> str | None:
+    """The column whose UTC day a loaded row changes: its event time, or a catalog's creation."""
+    if table.time_column:
+        return table.time_column
+    if any(column.name == CATALOG_DATE_COLUMN for column in table.columns):
+        return CATALOG_DATE_COLUMN
+    return None
+
+
 def _event_dates_statement(table: RawTable, load_id: int) -> sql.Composable:
-    """Records which event dates the loaded rows fall on: late-data restatement reads it."""
-    if table.time_column is None:
-        return sql.SQL("select 1 where false")
+    """Records which days the loaded rows change: dbt's change tracking and the late-data
+    sensor read it (raw._loads.is_catalog tells event days from catalog days)."""
+    column = _dated_column(table)
+    day = (
+        sql.SQL("({} at time zone 'UTC')::date").format(sql.Identifier(column))
+        if column
+        else sql.SQL("{}::date").format(sql.Literal(ALWAYS))
+    )
     return sql.SQL(
         "insert into raw._load_event_dates (load_id, table_name, event_date, rows)"
-        " select {load_id}, {table}, ({time} at time zone 'UTC')::date, count(*)"
+        " select {load_id}, {table}, {day}, count(*)"
         " from loaded group by 3 returning 1"
-    ).format(
-        load_id=sql.Literal(load_id),
-        table=sql.Literal(table.name),
-        time=sql.Identifier(table.time_column),
-    )
+    ).format(load_id=sql.Literal(load_id), table=sql.Literal(table.name), day=day)
 
 
 def _check_rows(
@@ -486,7 +502,8 @@ def _validate_and_insert(
     _check_rows(connection, table, file_format, fields)
     time_bounds = _ensure_partitions(connection, table) if table.time_column else (None, None)
     columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns)
-    returning = sql.Identifier(table.time_column) if table.time_column else sql.SQL("1")
+    dated = _dated_column(table)
+    returning = sql.Identifier(dated) if dated else sql.SQL("1")
     statement = sql.SQL(
         """
         with quarantined as (
@@ -565,10 +582,18 @@ def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -
             return LoadResult(path.name, table_name, load_id=previous, already_loaded=True)
         table = describe_table(connection, table_name)
         load_id = connection.execute(
-            "insert into raw._loads (source, table_name, file_name, content_sha256, file_bytes,"
-            " rows_read, rows_loaded, rows_quarantined, rows_duplicate, started_at)"
-            " values (%s, %s, %s, %s, %s, 0, 0, 0, 0, %s) returning load_id",
-            (source, table_name, path.name, sha256, path.stat().st_size, started_at),
+            "insert into raw._loads (source, table_name, is_catalog, file_name, content_sha256,"
+            " file_bytes, rows_read, rows_loaded, rows_quarantined, rows_duplicate, started_at)"
+            " values (%s, %s, %s, %s, %s, %s, 0, 0, 0, 0, %s) returning load_id",
+            (
+                source,
+                table_name,
+                table.time_column is None,
+                path.name,
+                sha256,
+                path.stat().st_size,
+                started_at,
+            ),
         ).fetchone()[0]
         _land(connection, path, file_format, table)
         fields = _csv_header(path, table) if file_format == "csv" else []

@@ -74,7 +74,13 @@ def test_every_registered_source_has_its_ingest_and_orchestration_modules() -> N
 
 
 def _late(*loads: tuple[int, str, str]) -> list[LoadedDay]:
-    return [LoadedDay(load, table, date.fromisoformat(day)) for load, table, day in loads]
+    return [
+        LoadedDay(load, table, date.fromisoformat(day), from_then_on=table in CATALOGS)
+        for load, table, day in loads
+    ]
+
+
+CATALOGS = {"module_versions", "triggers"}
 
 
 def test_late_data_restates_the_built_days_of_its_own_source_only() -> None:
@@ -100,3 +106,14 @@ def test_late_data_restates_the_built_days_of_its_own_source_only() -> None:
     ]
     assert len({r.run_key for r in requests}) == len(requests)
     assert late_data_requests(_late((9, "action_results", "2026-03-02")), built, jobs) == []
+
+
+def test_a_catalog_change_restates_every_built_day_from_its_day_on() -> None:
+    built = {"registry": {"2026-03-01", "2026-03-02", "2026-03-03", "2026-03-05"}}
+    requests = late_data_requests(
+        _late((4, "module_versions", "2026-03-02")), built, {"registry": "registry_job"}
+    )
+    assert [(r.tags[RANGE_START_TAG], r.tags[RANGE_END_TAG]) for r in requests] == [
+        ("2026-03-02", "2026-03-03"),
+        ("2026-03-05", "2026-03-05"),
+    ]

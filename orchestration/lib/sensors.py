@@ -25,11 +25,17 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LoadedDay:
-    """One event day a load brought rows for (a row of raw._load_event_dates)."""
+    """One day a load changed (a row of raw._load_event_dates): the event day of its rows, or
+    for a catalog (modules, versions...) the day its rows were created on, which changes
+    every day from then on."""
 
     load_id: int
     table: str
     event_date: date
+    from_then_on: bool = False
+
+    def touches(self, day: date) -> bool:
+        return day >= self.event_date if self.from_then_on else day == self.event_date
 
 
 def late_data_requests(
@@ -49,11 +55,8 @@ def late_data_requests(
             continue  # no models yet: nothing to restate
         load_ids = [loaded.load_id for loaded in loaded_days]
         first_load, last_load = min(load_ids), max(load_ids)
-        built = [
-            loaded.event_date
-            for loaded in loaded_days
-            if loaded.event_date.isoformat() in built_days.get(source, set())
-        ]
+        built_of_source = sorted(date.fromisoformat(day) for day in built_days.get(source, set()))
+        built = [day for day in built_of_source if any(ld.touches(day) for ld in loaded_days)]
         for first, last in contiguous_ranges(built):
             requests.append(dg.RunRequest(
                 run_key=f"late-data:{source}:loads-{first_load}-{last_load}:{first}..{last}",
@@ -68,6 +71,28 @@ def late_data_requests(
                 },
             ))  # fmt: skip
     return requests
+
+
+# The days of the loads committed since the snapshot the last tick took (its cursor): a load
+# that commits after a later one is still seen, unlike with a load id cursor. Each tick takes
+# its snapshot before this query, so a load committing in between is seen again next tick (its
+# run key repeats, so no run is launched twice). A catalog's "always" (-infinity) is the first
+# day there is.
+NEW_LOADED_DAYS = """
+    select
+        dates.load_id,
+        dates.table_name,
+        greatest(dates.event_date, date '0001-01-01'),
+        loads.is_catalog
+    from raw._load_event_dates as dates
+    inner join raw._loads as loads on dates.load_id = loads.load_id
+    where
+        %(seen)s::pg_snapshot is null
+        or (
+            loads.load_xid >= pg_snapshot_xmin(%(seen)s::pg_snapshot)
+            and not pg_visible_in_snapshot(loads.load_xid, %(seen)s::pg_snapshot)
+        )
+"""
 
 
 def _materialized_partitions(instance: dg.DagsterInstance, keys: Iterable[dg.AssetKey]) -> set[str]:
@@ -94,24 +119,20 @@ def build_late_data_sensor(
     def late_data_sensor(
         context: dg.SensorEvaluationContext, warehouse: WarehouseResource
     ) -> dg.SensorResult | dg.SkipReason:
-        cursor = int(context.cursor or 0)
         with warehouse.get().cursor() as db:
             if db.execute("select to_regclass('raw._load_event_dates')").fetchone()[0] is None:
                 return dg.SkipReason("the raw schema is not migrated yet")
-            rows = db.execute(
-                "select load_id, table_name, event_date from raw._load_event_dates"
-                " where load_id > %s",
-                (cursor,),
-            ).fetchall()
+            cursor = db.execute("select pg_current_snapshot()::text").fetchone()[0]
+            rows = db.execute(NEW_LOADED_DAYS, {"seen": context.cursor}).fetchall()
         if not rows:
-            return dg.SkipReason(f"no loads after load {cursor}")
+            return dg.SensorResult(skip_reason="no loads since the last tick", cursor=cursor)
         built = {
             source: _materialized_partitions(context.instance, models.keys)
             for source, models in models_of_source.items()
         }
         return dg.SensorResult(
             run_requests=late_data_requests((LoadedDay(*row) for row in rows), built, job_names),
-            cursor=str(max(row[0] for row in rows)),
+            cursor=cursor,
         )
 
     return late_data_sensor

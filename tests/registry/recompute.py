@@ -91,9 +91,13 @@ class RawRegistry:
 
     @classmethod
     def read(cls, warehouse: Warehouse) -> RawRegistry:
+        # Complete through the day before the last load of the feed that was loaded least
+        # recently (catalog loads do not count).
         [horizon] = fetch(
             warehouse,
-            "select max(finished_at) as latest from raw._loads where source = 'registry'",
+            "select min(latest) as latest from (select max(finished_at) as latest"
+            " from raw._loads where source = 'registry' and not is_catalog"
+            " group by table_name) as feeds",
         )
         raw = cls(
             downloads=_first_loaded(

@@ -1,9 +1,10 @@
-"""Late data of any age: a bare `dbt build` catches up every registry mart, snapshots included."""
+"""Late data of any age, events and catalog: a bare `dbt build` catches up every registry mart,
+snapshots included."""
 
 from __future__ import annotations
 
 import csv
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,16 @@ from tests.registry.recompute import RawRegistry, assert_every_mart_matches, fet
 
 pytestmark = pytest.mark.dbt
 
-SPEC = GeneratorSpec(events=24_000, days=50, seed=8)
+_YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
+# 50 to 56 days ending yesterday, starting on a Wednesday: the first week is incomplete (it
+# starts before the data) until the late event before the data completes it.
+DAYS = next(d for d in range(50, 57) if (_YESTERDAY - timedelta(days=d - 1)).weekday() == 2)
+SPEC = GeneratorSpec(events=24_000, days=DAYS, seed=8)
 REGISTRY_MODELS = ("staging.registry", "intermediate.registry", "marts.registry")
 BATCH_DAYS = 5
-# Event days of the late files, as days before the last day: 20-40 days old, and 55, before
-# the first day of data (older than any window the models were built with).
-LATE_AGES = (20, 27, 33, 40, 55)
+# Event days of the late files, as days before the last day: 20-40 days old, and ten days
+# before the first day of data (older than any window the models were built with).
+LATE_AGES = (20, 27, 33, 40, DAYS + 9)
 
 
 def _write(path: Path, rows: list[dict[str, object]]) -> Path:
@@ -73,6 +78,15 @@ def _late_files(folder: Path, warehouse: Warehouse, last_day: date) -> list[Path
                  "version": versions[module], "used_at": when, "message_name": "Message0",
                  "field_name": f"field_{9 - n % 3}"}
             )  # fmt: skip
+    # The catalog too: a module created 12 days ago, a version of an old module 10 days ago.
+    rows["modules"] = [
+        {"module_name": "late.module", "organization_id": "org-late-0",
+         "created_at": f"{last_day - timedelta(days=12)}T09:00:00Z"}
+    ]  # fmt: skip
+    rows["module_versions"] = [
+        {"module_name": modules[0], "version": "v9.9.9", "size_bytes": 123_456,
+         "created_at": f"{last_day - timedelta(days=10)}T09:00:00Z", "is_breaking_change": True}
+    ]  # fmt: skip
     return [_write(folder / f"{table}__late.csv", table_rows) for table, table_rows in rows.items()]
 
 
@@ -81,7 +95,8 @@ def test_a_bare_build_catches_up_late_data_of_any_age(warehouse: Warehouse, tmp_
     for path in files:
         loader.load_file(warehouse, path)
     dbt = DbtProject(warehouse, tmp_path)
-    # Built the way Dagster backfills: windows of days, each storing its days' snapshots.
+    dbt("run", "--select", *REGISTRY_MODELS)  # a first build of everything: nothing pending
+    # Then the way Dagster backfills: windows of days, each storing its days' snapshots.
     for offset in range(0, SPEC.days, BATCH_DAYS):
         first = SPEC.first_day + timedelta(days=offset)
         last = min(first + timedelta(days=BATCH_DAYS - 1), SPEC.last_day)

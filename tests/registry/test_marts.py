@@ -226,3 +226,50 @@ def test_snapshot_marts_honour_a_requested_day_however_they_are_selected(
         want = expected.health_scores(raw, day)
         assert_rows_match(keyed(health, "module_name", "version"), want, close)
         expected.assert_every_mart_matches(warehouse, raw)
+
+
+def _shift_registry_loads(warehouse: Warehouse, days: int) -> None:
+    """Moves the registry's load times, and so its last complete day, by whole days."""
+    with warehouse.cursor() as cursor:
+        cursor.execute(
+            "update raw._loads set finished_at = finished_at + make_interval(days => %s)"
+            " where source = 'registry'",
+            (days,),
+        )
+
+
+def test_a_snapshot_day_requested_before_it_is_complete_is_built_once_it_is(
+    built: Warehouse, server: Warehouse, raw: RawRegistry, tmp_path: Path
+) -> None:
+    day = raw.complete_through - timedelta(days=1)
+    with cloned_database(server, built) as warehouse:
+        dbt = DbtProject(warehouse, tmp_path)
+        _shift_registry_loads(warehouse, -3)  # the loads of the last three days not in yet
+        dbt("run", "--select", *SNAPSHOT_MARTS, min_date=str(day), max_date=str(day))
+        for mart in SNAPSHOT_MARTS:
+            assert day not in expected.stored_snapshot_days(warehouse, mart), mart
+        _shift_registry_loads(warehouse, 3)  # they arrive: the day is complete
+        dbt("run", "--select", *SNAPSHOT_MARTS)
+        for mart in SNAPSHOT_MARTS:
+            assert expected.stored_snapshot_days(warehouse, mart) == [
+                day, raw.complete_through,
+            ], mart  # fmt: skip
+        expected.assert_every_mart_matches(warehouse, raw)
+
+
+def test_a_snapshot_recomputed_empty_keeps_no_stale_rows(
+    built: Warehouse, server: Warehouse, raw: RawRegistry, tmp_path: Path
+) -> None:
+    """delete+insert deletes what the run rebuilt, not only the keys of its new rows."""
+    before_the_data = raw.first_event_day - timedelta(days=3)
+    with cloned_database(server, built) as warehouse:
+        dbt = DbtProject(warehouse, tmp_path)
+        with warehouse.cursor() as cursor:
+            cursor.execute(
+                "insert into marts.trending_modules (as_of_date, trend_rank, module_name,"
+                " current_downloads, previous_downloads, trend_score, is_new)"
+                " values (%s, 1, 'stale.module', 40, 0, 2.0, true)",
+                (before_the_data,),
+            )
+        dbt("run", "--select", "trending_modules", "--vars", f"{{as_of_date: {before_the_data}}}")
+        assert before_the_data not in expected.stored_snapshot_days(warehouse, "trending_modules")

@@ -31,6 +31,8 @@
         {%- set ctes -%}
             {{ input_changes_ctes() }},
 
+            {{ source_coverage_cte(model.fqn[2]) }},
+
             latest as (
                 select max({{ period_column }}) as period from {{ this }}
             ),
@@ -53,7 +55,7 @@
                             = (select min({{ period_column }}) from {{ this }})
                             and not is_complete
                     ) as incomplete
-                    where period >= (select first_day from upstream_first_day)
+                    where period >= (select first_event_date from coverage)
                 {%- else -%}
                     select '{}'::datemultirange as days
                 {%- endif %}
@@ -120,6 +122,9 @@
 {% macro get_requested_dates() -%}
     {%- set first_day = var('min_date') -%}
     {%- set last_day = var('max_date') or first_day -%}
+    {%- if first_day is none and var('max_date') is not none -%}
+        {{ exceptions.raise_compiler_error("var max_date needs min_date (both inclusive)") }}
+    {%- endif -%}
     {%- if first_day is none -%}
         {{ return((none, none)) }}
     {%- endif -%}

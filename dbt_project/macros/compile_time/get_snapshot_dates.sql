@@ -33,34 +33,14 @@
             input_changes as (select null::daterange as range_of_days, null as date_kind),
         {%- endif %}
 
-        {#- One row; complete_through is null while the source has no load. -#}
-        coverage as (
-            select (
-                select sources.complete_through
-                from ({{ source_coverage_sql(source('ingest', '_loads'),
-                                             source('ingest', '_load_event_dates')) }}) as sources
-                where sources.source = '{{ source_name }}'
-            ) as complete_through
-        ),
+        {{ source_coverage_cte(source_name) }},
 
-        stored as (
-            select
-                {% if existing -%}
-                    coalesce(
-                        (select range_agg(daterange(as_of_date, as_of_date, '[]'))
-                         from (select distinct as_of_date from {{ existing }}) as snapshots),
-                        '{}'::datemultirange
-                    )
-                {%- else -%}
-                    '{}'::datemultirange
-                {%- endif %} as days
-        ),
-
-        candidates as (
+        {#- The snapshot days upstream changes touch (a change to day X: X .. X + reads_days
+            - 1); on a full refresh, every day. -#}
+        touched as (
             select
                 {% if is_incremental() -%}
-                    coalesce((select pending from last_run), '{}'::datemultirange)
-                    + coalesce((
+                    coalesce((
                         select range_agg(case
                             when date_kind = 'as_of' then range_of_days
                             else daterange(
@@ -71,7 +51,32 @@
                         from input_changes
                     ), '{}'::datemultirange)
                 {%- else -%}
-                    '{(,)}'::datemultirange  {#- a full refresh: every stored snapshot -#}
+                    '{(,)}'::datemultirange
+                {%- endif %} as days
+        ),
+
+        {#- The stored snapshot days among them (read within their bounds, through the index on
+            as_of_date: a long history is not scanned). -#}
+        stored as (
+            select
+                {% if existing -%}
+                    coalesce(
+                        (select range_agg(daterange(as_of_date, as_of_date, '[]'))
+                         from (
+                             select distinct snapshots.as_of_date
+                             from {{ existing }} as snapshots
+                             cross join touched
+                             where
+                                 not isempty(touched.days)
+                                 and snapshots.as_of_date
+                                 >= coalesce(lower(touched.days), '-infinity'::date)
+                                 and snapshots.as_of_date
+                                 < coalesce(upper(touched.days), 'infinity'::date)
+                         ) as touched_snapshots),
+                        '{}'::datemultirange
+                    )
+                {%- else -%}
+                    '{}'::datemultirange
                 {%- endif %} as days
         ),
 
@@ -94,9 +99,14 @@
             from coverage
         ),
 
+        {#- Restated stored snapshots, days requested before they were complete, and this
+            run's request. -#}
         needed as (
-            select candidates.days * stored.days + requested.days as days
-            from candidates cross join stored cross join requested
+            select
+                touched.days * stored.days
+                + coalesce((select pending from last_run), '{}'::datemultirange)
+                + requested.days as days
+            from touched cross join stored cross join requested
         ),
 
         complete_days as (
@@ -108,16 +118,18 @@
             from coverage
         )
     {%- endset -%}
+    {#- An explicit as_of_date is built whatever its completeness; otherwise what is needed
+        and complete. A full refresh rebuilds every stored snapshot it found. -#}
     {%- set computed -%}
         select built.days as changed, needed.days - built.days as pending
         from needed cross join lateral (
             select
                 {% if explicit_day -%}
                     requested.days
-                    {%- if not is_incremental() %} + stored.days * complete_days.days{% endif %}
                 {%- else -%}
                     needed.days * complete_days.days
-                {%- endif %} as days
+                {%- endif %}
+                {%- if not is_incremental() %} + stored.days{% endif %} as days
             from requested cross join stored cross join complete_days
         ) as built
     {%- endset -%}

@@ -48,6 +48,26 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The days this run recorded as rebuilt, as ranges for in_window ([] for none); none
+    without a record (a model that takes no window). Read by the delete of delete+insert. -#}
+{% macro get_recorded_window() -%}
+    {%- set found = run_query(
+        "select lower(ranges.r)::text, (upper(ranges.r) - 1)::text, isempty(ranges.r)"
+        ~ " from " ~ run_log_relation() ~ " as runs"
+        ~ " left join lateral unnest(runs.changed) as ranges (r) on true"
+        ~ " where runs.model = '" ~ run_log_key(model) ~ "'"
+        ~ " and runs.invocation_id = '" ~ invocation_id ~ "'"
+    ).rows -%}
+    {%- if not found -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set ranges = [] -%}
+    {%- for row in found if row[2] is false -%}
+        {%- do ranges.append({'start': row[0], 'end': row[1]}) -%}
+    {%- endfor -%}
+    {{ return(ranges) }}
+{%- endmacro %}
+
 {#- Whether this run writes the model (and so records itself): not for compile or docs. -#}
 {% macro run_is_recorded() -%}
     {{- return(execute and flags.WHICH in ('run', 'build') and model.resource_type == 'model') -}}
@@ -90,10 +110,12 @@
 {%- endmacro %}
 
 {#-
-    CTEs `last_run` (this model's latest successful run), `input_changes` (one row per
-    range of days changed upstream since that run read its inputs, with its date_kind) and
-    `upstream_first_day` (the first event day of the raw tables upstream).
-    Without a previous run the first two are empty: the caller falls back to its default.
+    CTEs `last_run` (this model's latest successful run) and `input_changes` (one row per
+    range of days changed upstream since that run read its inputs, with its date_kind). A raw
+    event load changes its event days; a catalog load (modules,
+    versions...) changes every day from the day its rows were created on, since catalogs
+    describe state from then on. Without a previous run both are empty: the caller falls back
+    to its default.
 -#}
 {% macro input_changes_ctes() -%}
     {%- set inputs = get_upstream_inputs() -%}
@@ -115,7 +137,12 @@
             and runs.succeeded_xid >= pg_snapshot_xmin(last_run.read_snapshot)
             and not pg_visible_in_snapshot(runs.succeeded_xid, last_run.read_snapshot)
         union all
-        select daterange(dates.event_date, dates.event_date, '[]'), 'event'
+        select
+            case
+                when loads.is_catalog then daterange(dates.event_date, null)
+                else daterange(dates.event_date, dates.event_date, '[]')
+            end,
+            'event'
         from {{ source('ingest', '_load_event_dates') }} as dates
         inner join {{ source('ingest', '_loads') }} as loads on dates.load_id = loads.load_id
         cross join last_run
@@ -123,12 +150,19 @@
             dates.table_name in ({{ sql_string_list(inputs.tables) }})
             and loads.load_xid >= pg_snapshot_xmin(last_run.read_snapshot)
             and not pg_visible_in_snapshot(loads.load_xid, last_run.read_snapshot)
-    ),
+    )
+{%- endmacro %}
 
-    upstream_first_day as (
-        select min(dates.event_date) as first_day
-        from {{ source('ingest', '_load_event_dates') }} as dates
-        where dates.table_name in ({{ sql_string_list(inputs.tables) }})
+{#- CTE `coverage`: one row, the first event day and last complete day of a source system
+    (null while it has no load), for decisions taken at compile time. -#}
+{% macro source_coverage_cte(source_name) -%}
+    coverage as (
+        select
+            max(sources.first_event_date) as first_event_date,
+            max(sources.complete_through) as complete_through
+        from ({{ source_coverage_sql(source('ingest', '_loads'),
+                                     source('ingest', '_load_event_dates')) }}) as sources
+        where sources.source = '{{ source_name }}'
     )
 {%- endmacro %}
 
@@ -138,6 +172,13 @@
     a list of {'start': iso date or none, 'end': inclusive iso date or none}.
 -#}
 {% macro record_run(ctes, computed_sql, date_kind) -%}
+    {%- if run_is_recorded() -%}
+        {#- One run of a model at a time: a second waits here until the first commits, then
+            reads what it wrote (its own statement, so the window's snapshot comes after). -#}
+        {%- do run_query(
+            "select pg_advisory_xact_lock(hashtext('_model_runs:" ~ run_log_key(model) ~ "'))"
+        ) -%}
+    {%- endif -%}
     {%- set statement -%}
         with {{ ctes }},
 

@@ -10,6 +10,7 @@ renamed as (
         load_id,
         source,
         table_name,
+        is_catalog,
         file_name,
         rows_read,
         rows_loaded,
