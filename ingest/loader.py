@@ -10,6 +10,8 @@ Why the work is split this way:
   fields, an unterminated quote, bytes that are not UTF-8) does the loader fall back to reading
   lines in Python, so that a broken row in the middle still costs only that row.
 - Everything for one file happens in one transaction: a failure leaves the warehouse as it was.
+  Only month partitions are created apart, each in its own short transaction, so that the load
+  never holds a lock that blocks the table's readers.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +41,17 @@ OLDEST_EVENT_TIME = "2000-01-01"
 MAX_FUTURE = "1 day"
 # How far ahead of the current month every load makes sure monthly partitions exist.
 PARTITION_MONTHS_AHEAD = 3
+# Creating a partition waits at most this long for a lock, then retries, so that it never
+# queues the table's readers behind it for longer; it gives up after PARTITION_PATIENCE.
+PARTITION_LOCK_TIMEOUT = "1s"
+PARTITION_PATIENCE_SECONDS = 600.0
 PROGRESS_MIN_BYTES = 32 << 20
 LOAD_MEMORY = "256MB"
 # The most lines one CSV record may span (quoted fields with newlines).
 MAX_RECORD_LINES = 20
 # JSON Lines are copied as one CSV field per line: these bytes never occur in valid JSON.
 WHOLE_LINE_COPY = "(format csv, quote e'\\x01', delimiter e'\\x02')"
+APPLICATION_NAME = "ingest load"
 
 
 class LoadError(RuntimeError):
@@ -374,29 +382,58 @@ def _typed_value(column: Column, value: sql.Composable) -> sql.Composable:
     return sql.SQL("coalesce({}, {})").format(typed, sql.SQL(column.default))
 
 
-def _ensure_partitions(connection: psycopg.Connection, table: RawTable) -> tuple[Any, Any]:
-    """Creates the monthly partitions the valid rows need, and the months ahead of this one.
-
-    Returns the earliest and latest event time of the valid rows.
-    """
-    time = sql.Identifier(str(table.time_column))
+def _months_needed(
+    connection: psycopg.Connection, table: RawTable
+) -> tuple[list[date], tuple[Any, Any]]:
+    """The UTC months of the valid rows, and their earliest and latest event time."""
+    time_column = sql.Identifier(str(table.time_column))
     months = connection.execute(
         sql.SQL(
-            "select date_trunc('month', {time} at time zone 'UTC')::date, min({time}), max({time})"
-            " from _checked where problem is null group by 1"
-        ).format(time=time)
+            "select date_trunc('month', {t} at time zone 'UTC')::date, min({t}), max({t})"
+            " from _checked where problem is null group by 1 order by 1"
+        ).format(t=time_column)
     ).fetchall()
-    for month, _, _ in months:
-        connection.execute(
-            "select raw.ensure_month_partitions(%s::regclass, %s, %s)",
-            (f"raw.{table.name}", month, month),
-        )
-    connection.execute(
-        "select raw.ensure_month_partitions(%s::regclass, now()::date,"
-        " (now() + make_interval(months => %s))::date)",
-        (f"raw.{table.name}", PARTITION_MONTHS_AHEAD),
-    )
-    return min((m[1] for m in months), default=None), max((m[2] for m in months), default=None)
+    low = min((m[1] for m in months), default=None)
+    high = max((m[2] for m in months), default=None)
+    return [m[0] for m in months], (low, high)
+
+
+def _ensure_partitions(warehouse: Warehouse, table: RawTable, months: list[date]) -> None:
+    """Creates the month partitions the rows need, and the months ahead, before the load.
+
+    On a connection of its own, committed at once: the load's transaction never holds a
+    partition-creation lock, and a lock that is not granted within PARTITION_LOCK_TIMEOUT is
+    released and asked for again, so readers never queue behind it for long.
+    """
+    deadline = time.monotonic() + PARTITION_PATIENCE_SECONDS
+    with warehouse.connect(
+        autocommit=True, application_name=f"{APPLICATION_NAME} partitions"
+    ) as db:
+        db.execute("set timezone = 'UTC'")
+        db.execute(f"set lock_timeout = '{PARTITION_LOCK_TIMEOUT}'")
+        parent = f"raw.{table.name}"
+        calls = [(parent, month, month) for month in months]
+        calls.append((parent, None, None))
+        for call in calls:
+            while True:
+                try:
+                    if call[1] is None:
+                        db.execute(
+                            "select raw.ensure_month_partitions(%s::regclass,"
+                            " (now() at time zone 'UTC')::date,"
+                            " (now() at time zone 'UTC' + make_interval(months => %s))::date)",
+                            (parent, PARTITION_MONTHS_AHEAD),
+                        )
+                    else:
+                        db.execute("select raw.ensure_month_partitions(%s::regclass, %s, %s)", call)
+                    break
+                except psycopg.errors.LockNotAvailable:
+                    if time.monotonic() > deadline:
+                        raise LoadError(
+                            f"raw.{table.name} stayed locked by other sessions for"
+                            f" {PARTITION_PATIENCE_SECONDS:g} s; could not create its partitions"
+                        ) from None
+                    time.sleep(0.2)
 
 
 def _new_rows(table: RawTable, time_bounds: tuple[Any, Any]) -> sql.Composable:
@@ -473,18 +510,15 @@ def _check_rows(
     )
 
 
-def _validate_and_insert(
+def _insert(
     connection: psycopg.Connection,
     table: RawTable,
-    file_format: str,
-    fields: list[str],
+    time_bounds: tuple[Any, Any],
     load_id: int,
     source: str,
     file_name: str,
 ) -> tuple[int, int, int]:
     """Quarantines invalid rows and inserts the valid ones; returns (read, quarantined, loaded)."""
-    _check_rows(connection, table, file_format, fields)
-    time_bounds = _ensure_partitions(connection, table) if table.time_column else (None, None)
     columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns)
     returning = sql.Identifier(table.time_column) if table.time_column else sql.SQL("1")
     statement = sql.SQL(
@@ -555,7 +589,8 @@ def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -
     source = source_of(table_name)
     sha256 = file_sha256(path)
     started_at = datetime.now(UTC)
-    with warehouse.connect() as connection:
+    with warehouse.connect(application_name=APPLICATION_NAME) as connection:
+        # Naive timestamps in the files are UTC.
         connection.execute("set timezone = 'UTC'")
         # Room for one file's landing and checked rows in memory rather than temp files.
         connection.execute(f"set temp_buffers = '{LOAD_MEMORY}'")
@@ -572,8 +607,13 @@ def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -
         ).fetchone()[0]
         _land(connection, path, file_format, table)
         fields = _csv_header(path, table) if file_format == "csv" else []
-        read, quarantined, loaded = _validate_and_insert(
-            connection, table, file_format, fields, load_id, source, path.name
+        _check_rows(connection, table, file_format, fields)
+        time_bounds: tuple[Any, Any] = (None, None)
+        if table.time_column:
+            months, time_bounds = _months_needed(connection, table)
+            _ensure_partitions(warehouse, table, months)
+        read, quarantined, loaded = _insert(
+            connection, table, time_bounds, load_id, source, path.name
         )
         result = LoadResult(
             path.name, table_name, read, loaded, quarantined, read - quarantined - loaded, load_id
