@@ -562,6 +562,30 @@ def _insert(
     return read, quarantined, loaded
 
 
+def _claim(
+    connection: psycopg.Connection,
+    source: str,
+    table: str,
+    path: Path,
+    sha256: str,
+    size: int,
+    started_at: datetime,
+) -> int | None:
+    """Enters the file in the ledger; None when these bytes are loaded already.
+
+    When another process is loading the same bytes right now, this waits for its transaction:
+    if it commits, the file is already loaded; if it fails, this load goes ahead.
+    """
+    row = connection.execute(
+        "insert into raw._loads (source, table_name, file_name, content_sha256, file_bytes,"
+        " rows_read, rows_loaded, rows_quarantined, rows_duplicate, started_at)"
+        " values (%s, %s, %s, %s, %s, 0, 0, 0, 0, %s)"
+        " on conflict (table_name, content_sha256) do nothing returning load_id",
+        (source, table, path.name, sha256, size, started_at),
+    ).fetchone()
+    return row[0] if row else None
+
+
 def _previous_load(connection: psycopg.Connection, table: str, sha256: str) -> int | None:
     row = connection.execute(
         "select load_id from raw._loads where table_name = %s and content_sha256 = %s",
@@ -595,16 +619,13 @@ def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -
         # Room for one file's landing and checked rows in memory rather than temp files.
         connection.execute(f"set temp_buffers = '{LOAD_MEMORY}'")
         connection.execute(f"set work_mem = '{LOAD_MEMORY}'")
-        previous = _previous_load(connection, table_name, sha256)
-        if previous is not None:
+        load_id = _claim(
+            connection, source, table_name, path, sha256, path.stat().st_size, started_at
+        )
+        if load_id is None:
+            previous = _previous_load(connection, table_name, sha256)
             return LoadResult(path.name, table_name, load_id=previous, already_loaded=True)
         table = describe_table(connection, table_name)
-        load_id = connection.execute(
-            "insert into raw._loads (source, table_name, file_name, content_sha256, file_bytes,"
-            " rows_read, rows_loaded, rows_quarantined, rows_duplicate, started_at)"
-            " values (%s, %s, %s, %s, %s, 0, 0, 0, 0, %s) returning load_id",
-            (source, table_name, path.name, sha256, path.stat().st_size, started_at),
-        ).fetchone()[0]
         _land(connection, path, file_format, table)
         fields = _csv_header(path, table) if file_format == "csv" else []
         _check_rows(connection, table, file_format, fields)

@@ -63,6 +63,23 @@ def lined_up(warehouse: Warehouse, lock: str, waiters: int) -> Iterator[None]:
         holder.commit()
 
 
+def test_the_same_file_loaded_twice_at_once_loads_once(warehouse: Warehouse, landing: Path) -> None:
+    path = write_csv(landing, "download_events__twice.csv", [download(n) for n in range(500)])
+    with lined_up(warehouse, "lock table raw._loads in access exclusive mode", waiters=2):
+        processes = [start_cli(warehouse, "load", str(path)) for _ in range(2)]
+    outcomes = [finish(p) for p in processes]
+
+    assert [code for code, _, _ in outcomes] == [0, 0], outcomes
+    assert all(stderr == "" for _, _, stderr in outcomes), outcomes
+    lines = sorted(stdout.splitlines()[0] for _, stdout, _ in outcomes)
+    assert lines[0].startswith("download_events__twice.csv -> raw.download_events: read 500")
+    assert re.fullmatch(
+        r"download_events__twice.csv: already loaded as load \d+, nothing to do", lines[1]
+    )
+    assert scalar(warehouse, "select count(*) from raw._loads") == 1
+    assert scalar(warehouse, "select count(*) from raw.download_events") == 500
+
+
 def test_two_loads_needing_the_same_new_month_both_load(
     warehouse: Warehouse, landing: Path
 ) -> None:
