@@ -7,8 +7,9 @@ Why the work is split this way:
   type (`pg_input_is_valid`), the NOT NULL constraints and the enum types of the raw table.
   The migrations are the only place a column is defined.
 - Only when the file's structure itself is broken (a CSV record with the wrong number of
-  fields, an unterminated quote, bytes that are not UTF-8) does the loader fall back to reading
-  lines in Python, so that a broken row in the middle still costs only that row.
+  fields, an unterminated quote, bytes that are not UTF-8, a NUL byte) does the loader fall
+  back to reading lines in Python, so that a broken row in the middle still costs only that
+  row. Both paths hand the same text values to the same SQL, so they cannot disagree.
 - Everything for one file happens in one transaction: a failure leaves the warehouse as it was.
   Only month partitions are created apart, each in its own short transaction, so that the load
   never holds a lock that blocks the table's readers.
@@ -21,9 +22,10 @@ import hashlib
 import io
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +49,11 @@ PARTITION_LOCK_TIMEOUT = "1s"
 PARTITION_PATIENCE_SECONDS = 600.0
 PROGRESS_MIN_BYTES = 32 << 20
 LOAD_MEMORY = "256MB"
-# The most lines one CSV record may span (quoted fields with newlines).
-MAX_RECORD_LINES = 20
+# The most bytes one CSV record may span (quoted fields with newlines) in the line-by-line path.
+MAX_RECORD_BYTES = 1 << 20
 # JSON Lines are copied as one CSV field per line: these bytes never occur in valid JSON.
 WHOLE_LINE_COPY = "(format csv, quote e'\\x01', delimiter e'\\x02')"
+UTF8_BOM = b"\xef\xbb\xbf"
 APPLICATION_NAME = "ingest load"
 
 
@@ -145,6 +148,9 @@ def describe_table(connection: psycopg.Connection, table: str) -> RawTable:
     )
 
 
+# --- Files: the header ------------------------------------------------------------------------
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -153,23 +159,37 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _shown(name: str) -> str:
+    return name if name.isprintable() else repr(name)
+
+
 def _csv_header(path: Path, table: RawTable) -> list[str]:
-    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+    """The header's field names, checked: a mistake in the header concerns every row."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         header = next(csv.reader(handle), None)
+    name = path.name
     if not header:
-        raise LoadError(f"{path.name}: empty CSV file, expected a header row")
+        raise LoadError(f"{name}: empty CSV file, expected a header row")
     known = {column.name for column in table.columns}
-    unknown = [name for name in header if name not in known]
+    unknown = [_shown(field) for field in header if field not in known]
     if unknown:
-        raise LoadError(f"{path.name}: unknown column(s) {', '.join(unknown)} for raw.{table.name}")
+        raise LoadError(f"{name}: unknown column(s) {', '.join(unknown)} for raw.{table.name}")
     if len(set(header)) != len(header):
-        raise LoadError(f"{path.name}: a column appears twice in the CSV header")
+        raise LoadError(f"{name}: a column appears twice in the CSV header")
     return header
 
 
-def _create_landing(cursor: psycopg.Cursor, fields: list[str], first_line: int) -> None:
+# --- Landing: COPY, or line by line when COPY rejects the file's structure --------------------
+
+
+def _field_name(index: int) -> sql.Identifier:
+    """Landing columns are named by position, so they never clash with the typed columns."""
+    return sql.Identifier(f"_f{index}")
+
+
+def _create_landing(cursor: psycopg.Cursor, width: int, first_line: int) -> None:
     field_columns = sql.SQL("").join(
-        sql.SQL(", {} text").format(sql.Identifier(field)) for field in fields
+        sql.SQL(", {} text").format(_field_name(i)) for i in range(width)
     )
     cursor.execute(
         sql.SQL(
@@ -180,8 +200,10 @@ def _create_landing(cursor: psycopg.Cursor, fields: list[str], first_line: int) 
     )
 
 
-def _stream_file(copy: psycopg.Copy, path: Path) -> None:
+def _stream_file(copy: psycopg.Copy, path: Path) -> int:
+    """Streams the file (without a UTF-8 byte-order mark) into COPY; returns its line count."""
     size = path.stat().st_size
+    lines = 0
     with (
         path.open("rb") as handle,
         tqdm(
@@ -193,19 +215,39 @@ def _stream_file(copy: psycopg.Copy, path: Path) -> None:
             leave=False,
         ) as progress,
     ):
+        first = True
         while chunk := handle.read(CHUNK_BYTES):
-            copy.write(chunk)
             progress.update(len(chunk))
+            lines += chunk.count(b"\n")
+            if first and chunk.startswith(UTF8_BOM):
+                chunk = chunk[len(UTF8_BOM) :]
+            first = False
+            copy.write(chunk)
+    return lines
 
 
-def _decoded_lines(path: Path) -> Iterator[tuple[int, str | None, bytes]]:
-    """Yields (line number, text or None when not UTF-8, raw bytes without the newline)."""
+def _physical_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes with the line ending) of every line; no byte-order mark."""
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
-            try:
-                yield number, line.decode("utf-8"), line.rstrip(b"\r\n")
-            except UnicodeDecodeError:
-                yield number, None, line.rstrip(b"\r\n")
+            if number == 1 and line.startswith(UTF8_BOM):
+                line = line[len(UTF8_BOM) :]
+            yield number, line
+
+
+def _quarantine_text(raw: bytes) -> str:
+    """A line as quarantine stores it: undecodable bytes and NULs written as escapes."""
+    text = raw.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
+    return text.replace("\x00", "\\x00")
+
+
+def _text_problem(raw: bytes) -> str | None:
+    """What keeps these bytes from being stored as text at all."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not valid UTF-8"
+    return "contains a NUL byte" if "\x00" in text else None
 
 
 def _parse_record(text: str) -> list[str] | None:
@@ -217,16 +259,34 @@ def _parse_record(text: str) -> list[str] | None:
     return records[0] if len(records) == 1 else None
 
 
-def _fallback_csv_rows(path: Path, width: int) -> Iterator[tuple[object, ...]]:
-    """Line by line, for files whose structure COPY rejects; malformed lines carry a reason.
+def _record_span(ahead: deque[tuple[int, bytes]], fill: Callable[[int], int]) -> tuple[int, bool]:
+    """How many lines the record starting at ahead[0] spans, and whether its quotes close.
 
-    A record may span lines (a quoted field with newlines) only if the joined lines parse as
-    exactly one record of the right width; otherwise only the first line is quarantined, so an
-    unterminated quote cannot swallow the good rows after it.
+    A line ends a record when the quotes so far are balanced (an escaped quote counts two),
+    the same rule COPY applies.
     """
-    lines = _decoded_lines(path)
+    span, quotes, size = 0, 0, 0
+    while fill(span + 1) > span:
+        line = ahead[span][1]
+        span, quotes, size = span + 1, quotes + line.count(b'"'), size + len(line)
+        if quotes % 2 == 0:
+            return span, True
+        if size > MAX_RECORD_BYTES:
+            break
+    return span, False
+
+
+def _fallback_csv_rows(path: Path, width: int) -> Iterator[tuple[object, ...]]:
+    """Record by record, for files whose structure COPY rejects; broken records carry a reason.
+
+    A record may span many lines (quoted fields with newlines) and keeps the number of its
+    first physical line. When a quote never closes, or the lines it spans are not one record,
+    only the first line is quarantined, so an unterminated quote cannot swallow the good rows
+    after it.
+    """
+    lines = _physical_lines(path)
     next(lines, None)  # the header, checked already
-    ahead: deque[tuple[int, str | None, bytes]] = deque()
+    ahead: deque[tuple[int, bytes]] = deque()
     no_fields = (None,) * width
 
     def fill(count: int) -> int:
@@ -235,65 +295,94 @@ def _fallback_csv_rows(path: Path, width: int) -> Iterator[tuple[object, ...]]:
         return len(ahead)
 
     while fill(1):
-        number, text, raw = ahead[0]
-        if text is None:
-            ahead.popleft()
-            yield (number, raw.decode("utf-8", "backslashreplace"), "not valid UTF-8", *no_fields)
-            continue
-        fields = _parse_record(text)
-        span = 1
-        while fields is None and span < MAX_RECORD_LINES and fill(span + 1) > span:
-            if ahead[span][1] is None:
-                break
-            span += 1
-            fields = _parse_record("".join(str(line[1]) for line in list(ahead)[:span]))
-        if fields is not None and len(fields) == width:
+        span, closed = _record_span(ahead, fill)
+        number = ahead[0][0]
+        raw = b"".join(line for _, line in islice(ahead, span))
+        # NULs are judged below; Python's csv module cannot parse around them.
+        text = raw.decode("utf-8", "surrogateescape").replace("\x00", "")
+        fields = _parse_record(text) if closed else None
+        if fields is not None and raw.strip():
             for _ in range(span):
                 ahead.popleft()
-            yield (number, None, None, *(value if value != "" else None for value in fields))
+            problem = _text_problem(raw)
+            if problem is None and len(fields) != width:
+                problem = f"expected {width} fields, found {len(fields)}"
+            if problem is None:
+                yield (number, raw.decode("utf-8").rstrip("\r\n"), None, *fields)
+            else:
+                yield (number, _quarantine_text(raw), problem, *no_fields)
             continue
-        ahead.popleft()
-        single = _parse_record(text)
-        if not text.strip():
+        _, first = ahead.popleft()
+        if not first.strip():
             problem = "empty line"
-        elif single is None:
+        elif first.count(b'"') % 2:
             problem = "unterminated quoted field"
         else:
-            problem = f"expected {width} fields, found {len(single)}"
-        yield (number, text.rstrip("\r\n"), problem, *no_fields)
+            problem = _text_problem(first) or "malformed quoted field"
+        yield (number, _quarantine_text(first), problem, *no_fields)
 
 
 def _fallback_jsonl_rows(path: Path) -> Iterator[tuple[object, ...]]:
-    for number, text, raw in _decoded_lines(path):
-        if text is None:
-            yield (number, raw.decode("utf-8", "backslashreplace"), "not valid UTF-8")
-        else:
-            yield (number, text.rstrip("\r\n"), None)
+    for number, line in _physical_lines(path):
+        raw = line.rstrip(b"\r\n")
+        problem = _text_problem(raw)
+        yield (number, _quarantine_text(raw) if problem else raw.decode("utf-8"), problem)
 
 
-def _land(connection: psycopg.Connection, path: Path, file_format: str, table: RawTable) -> None:
+class _LinesMerged(Exception):
+    """COPY read fewer rows than the file has lines (a stray \\x01 byte opened a quote)."""
+
+
+def _renumber_physical_lines(cursor: psycopg.Cursor, width: int, first_line: int) -> None:
+    """Gives each landed record the number of its first physical line in the file.
+
+    Only needed when some quoted field spans lines; a record spans one line more than the
+    newlines inside its fields.
+    """
+    newlines = sql.SQL(" + ").join(
+        sql.SQL("coalesce(length({f}) - length(replace({f}, e'\\n', '')), 0)").format(
+            f=_field_name(i)
+        )
+        for i in range(width)
+    )
+    cursor.execute(
+        sql.SQL(
+            "update _landing set _line = numbered.line from ("
+            " select _line as record,"
+            "  {first} + sum(1 + {newlines}) over (order by _line) - (1 + {newlines}) as line"
+            " from _landing) as numbered"
+            " where _landing._line = numbered.record"
+        ).format(first=sql.Literal(first_line), newlines=newlines)
+    )
+
+
+def _land(connection: psycopg.Connection, path: Path, file_format: str, width: int) -> None:
     """Fills `_landing` with the file: by COPY, or line by line if COPY rejects its structure."""
-    fields = _csv_header(path, table) if file_format == "csv" else []
+    first_line = 2 if file_format == "csv" else 1
     with connection.cursor() as cursor:
-        _create_landing(cursor, fields, first_line=2 if file_format == "csv" else 1)
-        field_list = sql.SQL(", ").join(map(sql.Identifier, fields))
+        _create_landing(cursor, width, first_line)
+        targets = sql.SQL(", ").join(_field_name(i) for i in range(width))
         if file_format == "csv":
             fast = sql.SQL("copy _landing ({}) from stdin (format csv, header true)").format(
-                field_list
+                targets
             )
         else:
             fast = sql.SQL("copy _landing (_original) from stdin " + WHOLE_LINE_COPY)
         try:
-            with connection.transaction(), cursor.copy(fast) as copy:
-                _stream_file(copy, path)
+            with connection.transaction():
+                with cursor.copy(fast) as copy:
+                    lines = _stream_file(copy, path)
+                records = cursor.rowcount
+                if file_format == "jsonl" and records != lines:
+                    raise _LinesMerged
+            if file_format == "csv" and records != lines - 1:
+                _renumber_physical_lines(cursor, width, first_line)
             return
-        except psycopg.DataError:
+        except (psycopg.DataError, _LinesMerged):
             pass  # rolled back to the savepoint: read it line by line instead
         if file_format == "csv":
-            rows = _fallback_csv_rows(path, len(fields))
-            target = sql.SQL(", ").join(
-                map(sql.Identifier, ["_line", "_original", "_reason", *fields])
-            )
+            rows = _fallback_csv_rows(path, width)
+            target = sql.SQL("_line, _original, _reason, {}").format(targets)
         else:
             rows = _fallback_jsonl_rows(path)
             target = sql.SQL("_line, _original, _reason")
@@ -302,51 +391,65 @@ def _land(connection: psycopg.Connection, path: Path, file_format: str, table: R
                 copy.write_row(row)
 
 
-def _field_values(
-    table: RawTable, file_format: str, fields: list[str]
-) -> dict[str, sql.Composable]:
-    """The text value of each raw column as it stands in `_landing` (null when absent)."""
-    values: dict[str, sql.Composable] = {}
+# --- Validation: one set-based statement ------------------------------------------------------
+
+
+def _raw_values(table: RawTable, file_format: str, fields: list[str]) -> list[sql.Composable]:
+    """Each raw column's text as it stands in the landed row (null when absent)."""
+    values: list[sql.Composable] = []
     for column in table.columns:
         if file_format == "jsonl":
-            values[column.name] = sql.SQL("(_doc ->> {})").format(sql.Literal(column.name))
+            values.append(sql.SQL("(_doc ->> {})").format(sql.Literal(column.name)))
         elif column.name in fields:
-            values[column.name] = sql.Identifier(column.name)
+            values.append(_field_name(fields.index(column.name)))
         else:
-            values[column.name] = sql.NULL
+            values.append(sql.NULL)
     return values
 
 
-def _reason_expression(
-    table: RawTable, file_format: str, values: dict[str, sql.Composable]
-) -> sql.Composable:
+def _value_name(index: int) -> sql.Identifier:
+    return sql.Identifier(f"_v{index}")
+
+
+def _column_checks(column: Column, value: sql.Composable) -> list[sql.Composable]:
+    """The WHEN clauses that find what is wrong with one column's value, in order."""
+    checks: list[sql.Composable] = []
+    if column.required:
+        checks.append(
+            sql.SQL("when {v} is null then {msg}").format(
+                v=value, msg=sql.Literal(f"missing required field {column.name}")
+            )
+        )
+    checks.append(
+        sql.SQL(
+            "when {v} is not null and not pg_input_is_valid({v}, {t}) then {msg} || {v}"
+        ).format(
+            v=value,
+            t=sql.Literal(column.sql_type),
+            msg=sql.Literal(f"{column.name} is not a valid {column.sql_type}: "),
+        )
+    )
+    return checks
+
+
+def _reason_expression(table: RawTable, file_format: str) -> sql.Composable:
     """One CASE naming the first problem of a row; null for a valid row."""
     checks: list[sql.Composable] = [sql.SQL("when _reason is not null then _reason")]
     if file_format == "jsonl":
         checks += [
             sql.SQL("when coalesce(btrim(_original), '') = '' then 'empty line'"),
+            # jsonb cannot hold \u0000 (text cannot hold NUL): say so rather than "not JSON".
+            sql.SQL(
+                "when _doc is null and strpos(_original, '\\u0000') > 0 then 'contains a NUL byte'"
+            ),
             sql.SQL("when _doc is null then 'not valid JSON'"),
             sql.SQL("when jsonb_typeof(_doc) <> 'object' then 'not a JSON object'"),
         ]
-    for column in table.columns:
-        value = values[column.name]
-        if column.required:
-            checks.append(
-                sql.SQL("when {v} is null then {msg}").format(
-                    v=value, msg=sql.Literal(f"missing required field {column.name}")
-                )
-            )
-        checks.append(
-            sql.SQL(
-                "when {v} is not null and not pg_input_is_valid({v}, {t}) then {msg} || {v}"
-            ).format(
-                v=value,
-                t=sql.Literal(column.sql_type),
-                msg=sql.Literal(f"{column.name} is not a valid {column.sql_type}: "),
-            )
-        )
+    for index, column in enumerate(table.columns):
+        checks += _column_checks(column, _value_name(index))
     if table.time_column:
-        when = sql.SQL("({})::timestamptz").format(values[table.time_column])
+        index = [c.name for c in table.columns].index(table.time_column)
+        when = sql.SQL("({})::timestamptz").format(_value_name(index))
         checks += [
             sql.SQL("when {w} > now() + {f}::interval then {msg}").format(
                 w=when,
@@ -362,15 +465,13 @@ def _reason_expression(
     return sql.SQL("case {} end").format(sql.SQL(" ").join(checks))
 
 
-def _original_expression(file_format: str, fields: list[str]) -> sql.Composable:
+def _original_expression(file_format: str, width: int) -> sql.Composable:
     """The row's text for the quarantine: the line itself, or the CSV record re-encoded."""
-    if file_format == "jsonl" or not fields:
+    if file_format == "jsonl" or not width:
         return sql.SQL("coalesce(_original, '')")  # COPY reads an empty line as null
     quoted = sql.SQL(", ").join(
-        sql.SQL("coalesce('\"' || replace({f}, '\"', '\"\"') || '\"', '')").format(
-            f=sql.Identifier(field)
-        )
-        for field in fields
+        sql.SQL("coalesce('\"' || replace({f}, '\"', '\"\"') || '\"', '')").format(f=_field_name(i))
+        for i in range(width)
     )
     return sql.SQL("coalesce(_original, concat_ws(',', {}))").format(quoted)
 
@@ -380,6 +481,66 @@ def _typed_value(column: Column, value: sql.Composable) -> sql.Composable:
     if column.default is None:
         return typed
     return sql.SQL("coalesce({}, {})").format(typed, sql.SQL(column.default))
+
+
+def _landed_rows(table: RawTable, file_format: str, fields: list[str]) -> sql.Composable:
+    """`_landing` with each column's text once, an empty string read as absent (null)."""
+    values = sql.SQL(", ").join(
+        sql.SQL("nullif({}, '') as {}").format(raw, _value_name(i))
+        for i, raw in enumerate(_raw_values(table, file_format, fields))
+    )
+    if file_format == "csv":
+        return sql.SQL("(select *, {} from _landing offset 0) as valued").format(values)
+    return sql.SQL(
+        "(select *, {} from ("
+        " select *, case when pg_input_is_valid(_original, 'jsonb') then _original::jsonb end"
+        " as _doc from _landing offset 0) as parsed offset 0) as valued"
+    ).format(values)
+
+
+def _check_rows(
+    connection: psycopg.Connection, table: RawTable, file_format: str, fields: list[str]
+) -> None:
+    """Fills `_checked`: each landed row with its first problem, or its typed values.
+
+    Layers, each materialised once per row (offset 0): the values, the problem found in the
+    text, then the typed values (where the text is valid).
+    """
+    names = [sql.Identifier(c.name) for c in table.columns]
+    carried = sql.SQL("").join(sql.SQL(", {}").format(_field_name(i)) for i in range(len(fields)))
+    connection.execute(
+        sql.SQL(
+            """
+            create temp table _checked on commit drop as
+            select _line, problem, {names},
+                   case when problem is not null then {original} end as original_text
+            from (
+                select *, {constraint} as problem
+                from (
+                    select _line, _original{carried}, _problem, {typed}
+                    from (select *, {problem} as _problem from {landed} offset 0) as reviewed
+                    offset 0
+                ) as typed
+            ) as constrained
+            """
+        ).format(
+            names=sql.SQL(", ").join(names),
+            original=_original_expression(file_format, len(fields)),
+            constraint=sql.SQL("_problem"),
+            carried=carried,
+            typed=sql.SQL(", ").join(
+                sql.SQL("case when _problem is null then {v} end as {n}").format(
+                    v=_typed_value(c, _value_name(i)), n=names[i]
+                )
+                for i, c in enumerate(table.columns)
+            ),
+            problem=_reason_expression(table, file_format),
+            landed=_landed_rows(table, file_format, fields),
+        )
+    )
+
+
+# --- Partitions: their own short transactions -------------------------------------------------
 
 
 def _months_needed(
@@ -436,6 +597,9 @@ def _ensure_partitions(warehouse: Warehouse, table: RawTable, months: list[date]
                     time.sleep(0.2)
 
 
+# --- Insert, ledger, and the load of one file -------------------------------------------------
+
+
 def _new_rows(table: RawTable, time_bounds: tuple[Any, Any]) -> sql.Composable:
     """Valid rows whose key is neither loaded already nor repeated earlier in the file.
 
@@ -472,41 +636,6 @@ def _event_dates_statement(table: RawTable, load_id: int) -> sql.Composable:
         load_id=sql.Literal(load_id),
         table=sql.Literal(table.name),
         time=sql.Identifier(table.time_column),
-    )
-
-
-def _check_rows(
-    connection: psycopg.Connection, table: RawTable, file_format: str, fields: list[str]
-) -> None:
-    """Fills `_checked`: each landed row with its first problem, or its typed values."""
-    values = _field_values(table, file_format, fields)
-    if file_format == "jsonl":
-        source_rows = sql.SQL(
-            "(select *, case when pg_input_is_valid(_original, 'jsonb')"
-            " then _original::jsonb end as _doc from _landing) as landed"
-        )
-    else:
-        source_rows = sql.SQL("_landing")
-    connection.execute(
-        sql.SQL(
-            """
-            create temp table _checked on commit drop as
-            select _line, problem, {typed},
-                   case when problem is not null then {original} end as original_text
-            -- offset 0 keeps the planner from inlining the CASE into every column below
-            from (select *, {problem} as problem from {source_rows} offset 0) as reviewed
-            """
-        ).format(
-            original=_original_expression(file_format, fields),
-            typed=sql.SQL(", ").join(
-                sql.SQL("case when problem is null then {v} end as {n}").format(
-                    v=_typed_value(c, values[c.name]), n=sql.Identifier(c.name)
-                )
-                for c in table.columns
-            ),
-            problem=_reason_expression(table, file_format, values),
-            source_rows=source_rows,
-        )
     )
 
 
@@ -626,8 +755,8 @@ def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -
             previous = _previous_load(connection, table_name, sha256)
             return LoadResult(path.name, table_name, load_id=previous, already_loaded=True)
         table = describe_table(connection, table_name)
-        _land(connection, path, file_format, table)
         fields = _csv_header(path, table) if file_format == "csv" else []
+        _land(connection, path, file_format, len(fields))
         _check_rows(connection, table, file_format, fields)
         time_bounds: tuple[Any, Any] = (None, None)
         if table.time_column:
