@@ -4,8 +4,8 @@ Why the work is split this way:
 - The file's bytes are streamed by COPY into a temporary landing table of text columns, so
   memory stays flat whatever the file size and parsing runs at COPY speed.
 - Validation is one set-based SQL statement that checks each value against the real column
-  type (`pg_input_is_valid`), the NOT NULL constraints and the enum types of the raw table.
-  The migrations are the only place a column is defined.
+  type (`pg_input_is_valid`), the NOT NULL and CHECK constraints and the enum types of the raw
+  table. The migrations are the only place a column is defined.
 - Only when the file's structure itself is broken (a CSV record with the wrong number of
   fields, an unterminated quote, bytes that are not UTF-8, a NUL byte) does the loader fall
   back to reading lines in Python, so that a broken row in the middle still costs only that
@@ -51,10 +51,23 @@ PROGRESS_MIN_BYTES = 32 << 20
 LOAD_MEMORY = "256MB"
 # The most bytes one CSV record may span (quoted fields with newlines) in the line-by-line path.
 MAX_RECORD_BYTES = 1 << 20
+# JSON nested deeper than this is quarantined (the server's parser gives up near 10,000).
+MAX_JSON_DEPTH = 1000
 # JSON Lines are copied as one CSV field per line: these bytes never occur in valid JSON.
 WHOLE_LINE_COPY = "(format csv, quote e'\\x01', delimiter e'\\x02')"
 UTF8_BOM = b"\xef\xbb\xbf"
 APPLICATION_NAME = "ingest load"
+# PostgreSQL's special date/time inputs: valid input, but not a time anything happened at.
+SPECIAL_TIME_INPUT = r"\m(now|today|tomorrow|yesterday|epoch|infinity)\M"
+INTEGER_TYPES = ("smallint", "integer", "bigint")
+FLOAT_TYPES = ("real", "double precision")
+TIME_TYPES = ("date", "timestamp with time zone", "timestamp without time zone")
+JSON_TYPES = ("json", "jsonb")
+# PostgreSQL 16+ also reads 0x10, 0o17, 0b101 and 1_000 as integers, and strtod reads hex
+# floats: the warehouse takes plain decimal notation only.
+DECIMAL_INTEGER = r"^\s*[+-]?[0-9]+\s*$"
+DECIMAL_FLOAT = r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$"
+NON_FINITE = r"^\s*[+-]?(nan|inf|infinity)\s*$"
 
 
 class LoadError(RuntimeError):
@@ -70,11 +83,20 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Check:
+    """A CHECK constraint of a raw table, as the catalog deparses it."""
+
+    name: str
+    expression: str
+
+
+@dataclass(frozen=True)
 class RawTable:
     name: str
     columns: tuple[Column, ...]
     time_column: str | None
     key_columns: tuple[str, ...]
+    checks: tuple[Check, ...] = ()
 
     @property
     def qualified(self) -> sql.Composed:
@@ -106,7 +128,7 @@ class LoadResult:
 
 
 def describe_table(connection: psycopg.Connection, table: str) -> RawTable:
-    """Reads a raw table's columns, types, NOT NULLs, defaults and partition key."""
+    """Reads a raw table's columns, types, NOT NULLs, defaults, CHECKs and partition key."""
     rows = connection.execute(
         """
         select a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
@@ -140,11 +162,20 @@ def describe_table(connection: psycopg.Connection, table: str) -> RawTable:
         """,
         (table,),
     ).fetchall()
+    checks = connection.execute(
+        """
+        select conname, pg_get_expr(conbin, conrelid) from pg_constraint
+        where conrelid = format('raw.%%I', %s::text)::regclass and contype = 'c'
+        order by conname
+        """,
+        (table,),
+    ).fetchall()
     return RawTable(
         table,
         columns,
         time_column[0] if time_column else None,
         tuple(name for (name,) in key_columns),
+        tuple(Check(name, expression) for name, expression in checks),
     )
 
 
@@ -411,42 +442,87 @@ def _value_name(index: int) -> sql.Identifier:
     return sql.Identifier(f"_v{index}")
 
 
-def _column_checks(column: Column, value: sql.Composable) -> list[sql.Composable]:
+def _too_deep(text: sql.Composable) -> sql.Composable:
+    """Whether a JSON text nests deeper than MAX_JSON_DEPTH; cheap unless it is long."""
+    return sql.SQL(
+        "(octet_length({t}) > {n} and octet_length({t}) - octet_length(translate({t}, '[{{', ''))"
+        " > {n} and raw.json_depth_exceeds({t}, {n}))"
+    ).format(t=text, n=sql.Literal(MAX_JSON_DEPTH))
+
+
+def _when(condition: str, message: str, column: Column, value: sql.Composable) -> sql.Composable:
+    """`when <condition> then <message>`; {v} is the value, {t} the type, {c} the column name.
+
+    A message ending in ": " is followed by the value itself.
+    """
+    then = " then {r} || {v}" if message.endswith(": ") else " then {r}"
+    return sql.SQL("when " + condition + then).format(
+        v=value, t=sql.Literal(column.sql_type), c=sql.Literal(column.name), r=sql.Literal(message)
+    )
+
+
+def _column_checks(column: Column, value: sql.Composable, file_format: str) -> list[sql.Composable]:
     """The WHEN clauses that find what is wrong with one column's value, in order."""
+    name, sql_type = column.name, column.sql_type
     checks: list[sql.Composable] = []
     if column.required:
-        checks.append(
-            sql.SQL("when {v} is null then {msg}").format(
-                v=value, msg=sql.Literal(f"missing required field {column.name}")
-            )
-        )
-    checks.append(
-        sql.SQL(
-            "when {v} is not null and not pg_input_is_valid({v}, {t}) then {msg} || {v}"
-        ).format(
-            v=value,
-            t=sql.Literal(column.sql_type),
-            msg=sql.Literal(f"{column.name} is not a valid {column.sql_type}: "),
-        )
-    )
+        checks.append(_when("{v} is null", f"missing required field {name}", column, value))
+    if file_format == "jsonl" and sql_type not in JSON_TYPES:
+        # ->> would hand over the object's JSON text as if it were the value.
+        condition = "ascii({v}) in (91, 123) and jsonb_typeof(_doc -> {c}) in ('object', 'array')"
+        message = f"{name} is a JSON object or array, expected a single value: "
+        checks.append(_when(condition, message, column, value))
+    if sql_type in JSON_TYPES:
+        message = f"{name} is nested deeper than {MAX_JSON_DEPTH} levels"
+        checks.append(sql.SQL("when {} then {}").format(_too_deep(value), sql.Literal(message)))
+    syntax = ""
+    if sql_type in FLOAT_TYPES:
+        condition = "{v} ~* " + _quoted(NON_FINITE)
+        checks.append(_when(condition, f"{name} is not a finite number: ", column, value))
+        syntax = " or {v} !~ " + _quoted(DECIMAL_FLOAT)
+    elif sql_type in INTEGER_TYPES:
+        syntax = " or {v} !~ " + _quoted(DECIMAL_INTEGER)
+    condition = "{v} is not null and (not pg_input_is_valid({v}, {t})" + syntax + ")"
+    checks.append(_when(condition, f"{name} is not a valid {sql_type}: ", column, value))
+    if sql_type in TIME_TYPES:
+        # Cheap first test: every absolute time written as digits starts with one.
+        condition = "ascii({v}) not between 48 and 57 and {v} ~* " + _quoted(SPECIAL_TIME_INPUT)
+        message = f"{name} is a relative or special time, not a point in time: "
+        checks.append(_when(condition, message, column, value))
     return checks
+
+
+def _quoted(pattern: str) -> str:
+    """A regular expression as an SQL string literal inside a template (braces escaped)."""
+    return "'" + pattern.replace("'", "''").replace("{", "{{").replace("}", "}}") + "'"
 
 
 def _reason_expression(table: RawTable, file_format: str) -> sql.Composable:
     """One CASE naming the first problem of a row; null for a valid row."""
     checks: list[sql.Composable] = [sql.SQL("when _reason is not null then _reason")]
     if file_format == "jsonl":
+        known = sql.SQL("array[{}]::text[]").format(
+            sql.SQL(", ").join(sql.Literal(c.name) for c in table.columns)
+        )
         checks += [
             sql.SQL("when coalesce(btrim(_original), '') = '' then 'empty line'"),
+            sql.SQL("when _deep then {}").format(
+                sql.Literal(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+            ),
             # jsonb cannot hold \u0000 (text cannot hold NUL): say so rather than "not JSON".
             sql.SQL(
                 "when _doc is null and strpos(_original, '\\u0000') > 0 then 'contains a NUL byte'"
             ),
             sql.SQL("when _doc is null then 'not valid JSON'"),
             sql.SQL("when jsonb_typeof(_doc) <> 'object' then 'not a JSON object'"),
+            # A key that is not a column would otherwise be dropped without a word.
+            sql.SQL(
+                "when _doc - {known} <> '{{}}'::jsonb then 'unknown field(s) ' || (select"
+                " string_agg(k, ', ' order by k) from jsonb_object_keys(_doc - {known}) as k)"
+            ).format(known=known),
         ]
     for index, column in enumerate(table.columns):
-        checks += _column_checks(column, _value_name(index))
+        checks += _column_checks(column, _value_name(index), file_format)
     if table.time_column:
         index = [c.name for c in table.columns].index(table.time_column)
         when = sql.SQL("({})::timestamptz").format(_value_name(index))
@@ -463,6 +539,20 @@ def _reason_expression(table: RawTable, file_format: str) -> sql.Composable:
             ),
         ]
     return sql.SQL("case {} end").format(sql.SQL(" ").join(checks))
+
+
+def _constraint_expression(table: RawTable) -> sql.Composable:
+    """The first CHECK constraint a typed row breaks (a CHECK passes on true or null)."""
+    if not table.checks:
+        return sql.SQL("_problem")
+    whens = sql.SQL(" ").join(
+        sql.SQL("when ({e}) is false then {msg}").format(
+            e=sql.SQL(check.expression),
+            msg=sql.Literal(f"violates check {check.name}: {check.expression}"),
+        )
+        for check in table.checks
+    )
+    return sql.SQL("coalesce(_problem, case {} end)").format(whens)
 
 
 def _original_expression(file_format: str, width: int) -> sql.Composable:
@@ -492,10 +582,14 @@ def _landed_rows(table: RawTable, file_format: str, fields: list[str]) -> sql.Co
     if file_format == "csv":
         return sql.SQL("(select *, {} from _landing offset 0) as valued").format(values)
     return sql.SQL(
-        "(select *, {} from ("
-        " select *, case when pg_input_is_valid(_original, 'jsonb') then _original::jsonb end"
-        " as _doc from _landing offset 0) as parsed offset 0) as valued"
-    ).format(values)
+        "(select *, {values} from ("
+        " select *, case when _deep then null when pg_input_is_valid(_original, 'jsonb')"
+        "  then _original::jsonb end as _doc"
+        " from (select *, {deep} as _deep from _landing offset 0) as measured offset 0"
+        ") as parsed offset 0) as valued"
+    ).format(
+        values=values, deep=sql.SQL("coalesce({}, false)").format(_too_deep(sql.SQL("_original")))
+    )
 
 
 def _check_rows(
@@ -504,7 +598,8 @@ def _check_rows(
     """Fills `_checked`: each landed row with its first problem, or its typed values.
 
     Layers, each materialised once per row (offset 0): the values, the problem found in the
-    text, then the typed values (where the text is valid).
+    text, the typed values (where the text is valid), then the table's CHECK constraints on
+    those typed values.
     """
     names = [sql.Identifier(c.name) for c in table.columns]
     carried = sql.SQL("").join(sql.SQL(", {}").format(_field_name(i)) for i in range(len(fields)))
@@ -526,7 +621,7 @@ def _check_rows(
         ).format(
             names=sql.SQL(", ").join(names),
             original=_original_expression(file_format, len(fields)),
-            constraint=sql.SQL("_problem"),
+            constraint=_constraint_expression(table),
             carried=carried,
             typed=sql.SQL(", ").join(
                 sql.SQL("case when _problem is null then {v} end as {n}").format(

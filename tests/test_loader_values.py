@@ -6,6 +6,7 @@ Every test loads real files into a fresh database. A file is forced onto the lin
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -49,6 +50,232 @@ def reasons_by_line(warehouse: Warehouse) -> dict[int, str]:
 def loaded_ids(warehouse: Warehouse) -> list[str]:
     with warehouse.cursor() as cursor:
         return [r[0] for r in cursor.execute("select event_id from raw.download_events order by 1")]
+
+
+# --- Wrong data accepted into raw ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("file_format", ["csv", "jsonl"])
+def test_special_time_inputs_are_not_event_times(
+    warehouse: Warehouse, landing: Path, file_format: str
+) -> None:
+    specials = ["now", "today", "yesterday", "tomorrow", "infinity", "-infinity", "epoch", " NOW "]
+    rows: list[dict[str, object] | str] = [download(0)]
+    rows += [download(n + 1, downloaded_at=s) for n, s in enumerate(specials)]
+    writer = write_csv if file_format == "csv" else write_jsonl
+    result = loader.load_file(warehouse, writer(landing, f"download_events__t.{file_format}", rows))
+
+    assert (result.rows_loaded, result.rows_quarantined) == (1, len(specials))
+    first = 3 if file_format == "csv" else 2
+    reasons = reasons_by_line(warehouse)
+    for offset, special in enumerate(specials):
+        assert reasons[first + offset] == (
+            f"downloaded_at is a relative or special time, not a point in time: {special}"
+        )
+
+
+def test_special_time_inputs_are_refused_in_every_time_column(
+    warehouse: Warehouse, landing: Path
+) -> None:
+    header = ["module_name", "version", "created_at", "size_bytes"]
+    path = write_lines(
+        landing,
+        "module_versions__t.csv",
+        ["m,v1,2026-03-01T00:00:00Z,1", "m,v2,today,1", "m,v3,epoch,1"],
+        header,
+    )
+    result = loader.load_file(warehouse, path)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 2)
+    assert all(
+        "created_at is a relative or special time" in r for r in reasons_by_line(warehouse).values()
+    )
+
+
+def metric(number: int, value: object) -> dict[str, object]:
+    return {
+        "event_id": f"m-{number}",
+        "recorded_at": "2026-03-01T00:00:00Z",
+        "name": "latency",
+        "metric_type": "gauge",
+        "value": value,
+    }
+
+
+def test_non_finite_and_non_decimal_numbers_are_refused(
+    warehouse: Warehouse, landing: Path
+) -> None:
+    bad = ["NaN", "nan", "Infinity", "-Infinity", "inf", "0x10"]
+    header = ["event_id", "recorded_at", "name", "metric_type", "value"]
+    lines = [f"m-{n},2026-03-01T00:00:00Z,latency,gauge,{v}" for n, v in enumerate(bad)]
+    lines += [
+        "m-ok1,2026-03-01T00:00:00Z,latency,gauge,-3.5",
+        "m-ok2,2026-03-01T00:00:00Z,x,gauge,1e3",
+    ]
+    result = loader.load_file(warehouse, write_lines(landing, "metrics__n.csv", lines, header))
+
+    assert (result.rows_loaded, result.rows_quarantined) == (2, len(bad))
+    reasons = reasons_by_line(warehouse)
+    for offset, value in enumerate(bad[:-1]):
+        assert reasons[2 + offset] == f"value is not a finite number: {value}"
+    assert reasons[2 + len(bad) - 1] == "value is not a valid double precision: 0x10"
+    assert scalar(warehouse, "select sum(value) from raw.metrics") == 996.5
+
+
+def test_non_finite_numbers_in_json_lines_are_refused(warehouse: Warehouse, landing: Path) -> None:
+    rows: list[dict[str, object] | str | bytes] = [
+        metric(1, 2.5),
+        '{"event_id": "m-2", "recorded_at": "2026-03-01T00:00:00Z", "name": "x",'
+        ' "metric_type": "gauge", "value": NaN}',  # Python's json writes this
+        metric(3, "Infinity"),
+    ]
+    result = loader.load_file(warehouse, write_jsonl(landing, "metrics__j.jsonl", rows))
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 2)
+    assert reasons_by_line(warehouse)[3] == "value is not a finite number: Infinity"
+
+
+@pytest.mark.parametrize("file_format", ["csv", "jsonl"])
+def test_integers_are_plain_decimal(warehouse: Warehouse, landing: Path, file_format: str) -> None:
+    bad = ["0x10", "1_000", "0b101", "0o17", "1e3", "12.0"]
+    rows: list[dict[str, object] | str] = [
+        download(0, duration_ms=" 12 "),
+        download(1, duration_ms="+7"),
+    ]
+    rows += [download(n + 2, duration_ms=v) for n, v in enumerate(bad)]
+    writer = write_csv if file_format == "csv" else write_jsonl
+    result = loader.load_file(warehouse, writer(landing, f"download_events__i.{file_format}", rows))
+
+    assert (result.rows_loaded, result.rows_quarantined) == (2, len(bad))
+    reasons = sorted(reasons_by_line(warehouse).values())
+    assert reasons == sorted(f"duration_ms is not a valid integer: {v}" for v in bad)
+    assert scalar(warehouse, "select sum(duration_ms) from raw.download_events") == 19
+
+
+# One valid row per table with CHECK rules, and the columns that must not be negative.
+NOT_NEGATIVE: dict[str, tuple[dict[str, object], list[str]]] = {
+    "download_events": (download(1), ["file_size", "duration_ms"]),
+    "compilation_events": (
+        {"event_id": "c-1", "started_at": "2026-03-01T00:00:00Z", "module_name": "m",
+         "version": "v1", "language": "go", "success": "true", "duration_ms": 5,
+         "file_count": 2, "output_size": 300},
+        ["duration_ms", "file_count", "output_size"],
+    ),
+    "module_versions": (
+        {"module_name": "m", "version": "v1", "created_at": "2026-03-01T00:00:00Z",
+         "size_bytes": 10},
+        ["size_bytes"],
+    ),
+    "schema_fields": (
+        {"module_name": "m", "version": "v1", "message_name": "M", "field_name": "f",
+         "field_type": "string", "nesting_depth": 1},
+        ["nesting_depth"],
+    ),
+    "action_results": (
+        {"event_id": "a-1", "executed_at": "2026-03-01T00:00:00Z", "organization_id": "o",
+         "action_type": "webhook", "status": "success", "duration_ms": 5, "retry_count": 0},
+        ["duration_ms", "retry_count"],
+    ),
+    "build_requests": (
+        {"event_id": "b-1", "requested_at": "2026-03-01T00:00:00Z", "request_hash": "h",
+         "client": "c", "version": "1", "target": "t", "profile": "p", "diff_packages": "false",
+         "package_count": 3, "rootfs_size_mb": 100},
+        ["package_count", "rootfs_size_mb"],
+    ),
+    "build_events": (
+        {"event_id": "e-1", "started_at": "2026-03-01T00:00:00Z", "request_hash": "h",
+         "client": "c", "status": "success", "duration_seconds": 30},
+        ["duration_seconds"],
+    ),
+}  # fmt: skip
+
+
+def test_sizes_durations_and_counts_are_never_negative(warehouse: Warehouse, landing: Path) -> None:
+    with warehouse.cursor() as cursor:
+        rules = cursor.execute(
+            "select conrelid::regclass::text, conname from pg_constraint"
+            " where connamespace = 'raw'::regnamespace and contype = 'c'"
+            " and conname like '%\\_not\\_negative' and conrelid in"
+            " (select oid from pg_class where not relispartition) order by 1, 2"
+        ).fetchall()
+    expected = sorted(
+        (f"raw.{table}", f"{column}_not_negative")
+        for table, (_, columns) in NOT_NEGATIVE.items()
+        for column in columns
+    )
+    assert rules == expected  # the rules are the table definitions' own CHECK constraints
+
+    for table, (row, columns) in NOT_NEGATIVE.items():
+        key = next(iter(row))
+        rows = [dict(row)] + [
+            {**row, key: f"{row[key]}-{column}", column: -1} for column in columns
+        ]
+        lines = [",".join("" if r[c] is None else str(r[c]) for c in row) for r in rows]
+        path = write_lines(landing, f"{table}__neg.csv", lines, list(row))
+        result = loader.load_file(warehouse, path)
+        assert (result.rows_loaded, result.rows_quarantined) == (1, len(columns)), table
+    reasons = [reason for *_, reason, _, _ in quarantined(warehouse)]
+    assert reasons == [
+        f"violates check {column}_not_negative: ({column} >= 0)"
+        for _, columns in NOT_NEGATIVE.values()
+        for column in columns
+    ]
+
+
+def test_a_json_object_or_array_is_not_text(warehouse: Warehouse, landing: Path) -> None:
+    rows: list[dict[str, object] | str | bytes] = [
+        download(1, user_agent={"name": "spoke-cli"}),
+        download(2, error_message=["timeout", "retry"]),
+        download(3, user_agent="[not json, just text"),
+        download(4, version=2),  # a number is a single value: "2"
+    ]
+    result = loader.load_file(warehouse, write_jsonl(landing, "download_events__o.jsonl", rows))
+
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 2)
+    assert reasons_by_line(warehouse) == {
+        1: 'user_agent is a JSON object or array, expected a single value: {"name": "spoke-cli"}',
+        2: 'error_message is a JSON object or array, expected a single value: ["timeout", "retry"]',
+    }
+
+
+def test_json_columns_still_take_objects(warehouse: Warehouse, landing: Path) -> None:
+    event = {
+        "event_id": "p-1", "occurred_at": "2026-03-01T00:00:00Z", "event_type": "track",
+        "event_name": "click", "properties": {"button": "buy", "tags": [1, 2]},
+    }  # fmt: skip
+    result = loader.load_file(warehouse, write_jsonl(landing, "analytics_events__p.jsonl", [event]))
+    assert result.rows_loaded == 1
+    assert scalar(warehouse, "select properties->'tags' from raw.analytics_events") == [1, 2]
+
+
+# --- Unknown fields: never dropped without a word -----------------------------------------
+
+
+def test_an_unknown_json_key_quarantines_its_row_naming_the_key(
+    warehouse: Warehouse, landing: Path
+) -> None:
+    typo = download(2)
+    typo["user_agnet"] = typo.pop("user_agent")
+    rows: list[dict[str, object] | str | bytes] = [
+        download(1),
+        typo,
+        {**download(3), "zz": 1, "aa": None},
+    ]
+    result = loader.load_file(warehouse, write_jsonl(landing, "download_events__k.jsonl", rows))
+
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 1, 2)
+    assert reasons_by_line(warehouse) == {
+        2: "unknown field(s) user_agnet",
+        3: "unknown field(s) aa, zz",
+    }
+    [(_, _, original, *_)] = [q for q in quarantined(warehouse) if q[1] == 2]
+    assert '"user_agnet": "spoke-cli/1.4.2"' in original  # the value is kept, not lost
+
+
+def test_an_unknown_csv_column_refuses_the_file(warehouse: Warehouse, landing: Path) -> None:
+    header = [c if c != "user_agent" else "user_agnet" for c in DOWNLOAD_COLUMNS]
+    path = write_lines(landing, "download_events__h.csv", [quoted_record(download(1))], header)
+    with pytest.raises(loader.LoadError, match=r"unknown column\(s\) user_agnet"):
+        loader.load_file(warehouse, path)
+    assert scalar(warehouse, "select count(*) from raw._loads") == 0
 
 
 # --- Valid rows that were rejected --------------------------------------------------------
@@ -217,3 +444,34 @@ def test_an_escaped_nul_in_json_costs_only_its_row(warehouse: Warehouse, landing
     result = loader.load_file(warehouse, write_jsonl(landing, "download_events__u0.jsonl", rows))
     assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
     assert reasons_by_line(warehouse) == {2: "contains a NUL byte"}
+
+
+def test_json_nested_fifty_thousand_deep_costs_only_its_row(
+    warehouse: Warehouse, landing: Path
+) -> None:
+    deep = "[" * 50_000 + "]" * 50_000
+    wide = json.dumps([[n] for n in range(2_000)])  # many brackets, shallow: valid
+    rows: list[dict[str, object] | str | bytes] = [
+        download(1),
+        '{"event_id": "dl-deep", "user_agent": ' + deep + "}",
+        download(3),
+    ]
+    result = loader.load_file(warehouse, write_jsonl(landing, "download_events__deep.jsonl", rows))
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 2, 1)
+    assert reasons_by_line(warehouse) == {2: "JSON nested deeper than 1000 levels"}
+
+    events = [
+        {"event_id": f"p-{n}", "occurred_at": "2026-03-01T00:00:00Z", "event_type": "track",
+         "event_name": "x"}
+        for n in range(3)
+    ]  # fmt: skip
+    header = [*events[0], "properties"]
+    lines = [
+        ",".join([*map(str, events[0].values()), '"' + wide.replace('"', '""') + '"']),
+        ",".join([*map(str, events[1].values()), deep]),
+        ",".join([*map(str, events[2].values()), "{}"]),
+    ]
+    path = write_lines(landing, "analytics_events__deep.csv", lines, header)
+    result = loader.load_file(warehouse, path)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 2, 1)
+    assert reasons_by_line(warehouse)[3] == "properties is nested deeper than 1000 levels"
