@@ -20,9 +20,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import islice
@@ -56,6 +57,9 @@ MAX_JSON_DEPTH = 1000
 # JSON Lines are copied as one CSV field per line: these bytes never occur in valid JSON.
 WHOLE_LINE_COPY = "(format csv, quote e'\\x01', delimiter e'\\x02')"
 UTF8_BOM = b"\xef\xbb\xbf"
+# A file is loaded only once its size and modification time have been still this long.
+SETTLE_SECONDS_VARIABLE = "WAREHOUSE_SETTLE_SECONDS"
+DEFAULT_SETTLE_SECONDS = 2.0
 APPLICATION_NAME = "ingest load"
 # PostgreSQL's special date/time inputs: valid input, but not a time anything happened at.
 SPECIAL_TIME_INPUT = r"\m(now|today|tomorrow|yesterday|epoch|infinity)\M"
@@ -72,6 +76,10 @@ NON_FINITE = r"^\s*[+-]?(nan|inf|infinity)\s*$"
 
 class LoadError(RuntimeError):
     """A file that cannot be loaded at all (missing, unreadable header, unknown columns)."""
+
+
+class FileNotReady(LoadError):
+    """A file that may still be being written: loading it now could pin a truncated row."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,34 @@ class LoadResult:
         )
 
 
+@dataclass(frozen=True)
+class FileState:
+    """What changes when a file is written to or replaced."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileState:
+        status = path.stat()
+        return cls(status.st_size, status.st_mtime_ns, status.st_ino)
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """A file found for loading; `not_ready` says why it must wait, if it must."""
+
+    path: Path
+    named_explicitly: bool
+    not_ready: str | None = None
+
+
+def display_name(path: Path) -> str:
+    """The file's name, printable even when it is not valid UTF-8."""
+    return os.fsencode(path.name).decode("utf-8", "backslashreplace")
+
+
 def describe_table(connection: psycopg.Connection, table: str) -> RawTable:
     """Reads a raw table's columns, types, NOT NULLs, defaults, CHECKs and partition key."""
     rows = connection.execute(
@@ -179,7 +215,99 @@ def describe_table(connection: psycopg.Connection, table: str) -> RawTable:
     )
 
 
-# --- Files: the header ------------------------------------------------------------------------
+# --- Files: which ones are ready, in which encoding, with which header -----------------------
+
+
+def settle_seconds_from_env() -> float:
+    value = os.environ.get(SETTLE_SECONDS_VARIABLE, "")
+    try:
+        return float(value) if value else DEFAULT_SETTLE_SECONDS
+    except ValueError:
+        raise LoadError(f"{SETTLE_SECONDS_VARIABLE}={value!r} is not a number of seconds") from None
+
+
+def completeness_problem(path: Path) -> str | None:
+    """Why `path` may still be being written, judged from its bytes alone; None if complete.
+
+    Every writer ends its last line with a newline; a file that does not may have been caught
+    mid-row, and loading it would pin a truncated value under this content's checksum.
+    """
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        if handle.tell() == 0:
+            return None
+        handle.seek(-1, os.SEEK_END)
+        if handle.read(1) != b"\n":
+            return "it does not end with a newline, so it may still be being written"
+    return None
+
+
+def _expand(paths: Iterable[Path]) -> list[tuple[Path, bool]]:
+    """Folders become their .csv/.jsonl files in name order (dates sort correctly)."""
+    files: list[tuple[Path, bool]] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = (p for p in path.rglob("*") if p.suffix.lower() in FORMATS and p.is_file())
+            files += [(p, False) for p in sorted(found)]
+        else:
+            files.append((path, True))
+    return files
+
+
+def _not_settled(before: FileState, after: FileState, settle_seconds: float) -> str | None:
+    age = time.time() - after.mtime_ns / 1e9
+    if after != before or age < settle_seconds:
+        return f"still being written (it changed less than {settle_seconds:g} s ago)"
+    return None
+
+
+def find_landing_files(
+    paths: Iterable[Path], settle_seconds: float | None = None
+) -> list[LandingFile]:
+    """Every file under `paths`, each marked with why it is not ready to load, if it is not.
+
+    A file is ready when it is empty or ends with a newline and its size and modification time
+    have not changed for `settle_seconds`. Files changed more recently are looked at again once
+    that long has passed (one wait for all of them, never longer than `settle_seconds`). A file
+    in UTF-16 or UTF-32 counts as ready: loading it fails at once, naming its encoding.
+    """
+    settle = settle_seconds_from_env() if settle_seconds is None else settle_seconds
+    found = _expand(paths)
+    states: dict[Path, FileState] = {}
+    for path, _ in found:
+        try:
+            states[path] = FileState.of(path)
+        except OSError:
+            continue  # missing: load_file says so
+    now = time.time()
+    wait = max((settle - (now - s.mtime_ns / 1e9) for s in states.values()), default=0.0)
+    if wait > 0:
+        time.sleep(min(wait, settle))
+    result = []
+    for path, explicit in found:
+        problem = None
+        if path in states:
+            try:
+                problem = _not_settled(states[path], FileState.of(path), settle)
+                if problem is None and _foreign_encoding_of(path) is None:
+                    problem = completeness_problem(path)
+            except OSError:
+                problem = None  # vanished meanwhile: load_file says so
+        result.append(LandingFile(path, explicit, problem))
+    return result
+
+
+def landing_files(paths: list[Path], *, settle_seconds: float | None = None) -> list[Path]:
+    """The files under `paths` that are ready to load, in name order (dates sort correctly).
+
+    Files still being written (see `find_landing_files`) and files whose names are not UTF-8
+    (they cannot be recorded in the ledger) are left out; a later call picks up the former.
+    """
+    return [
+        found.path
+        for found in find_landing_files(paths, settle_seconds)
+        if found.not_ready is None and display_name(found.path) == found.path.name
+    ]
 
 
 def file_sha256(path: Path) -> str:
@@ -190,6 +318,43 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def foreign_encoding(head: bytes) -> str | None:
+    """The encoding of a file that is plainly not UTF-8 (UTF-16 or UTF-32), from its first bytes."""
+    marks = [
+        (b"\xff\xfe\x00\x00", "UTF-32LE"),
+        (b"\x00\x00\xfe\xff", "UTF-32BE"),
+        (b"\xff\xfe", "UTF-16LE"),
+        (b"\xfe\xff", "UTF-16BE"),
+    ]
+    for mark, name in marks:
+        if head.startswith(mark):
+            return f"{name} (with a byte-order mark)"
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    even_nuls, odd_nuls = head[0 : 2 * pairs : 2].count(0), head[1 : 2 * pairs : 2].count(0)
+    # Text in UTF-16 has a NUL in nearly every other byte; UTF-8 text has none.
+    if odd_nuls >= 0.9 * pairs and even_nuls <= 0.1 * pairs:
+        return "UTF-16LE (without a byte-order mark)"
+    if even_nuls >= 0.9 * pairs and odd_nuls <= 0.1 * pairs:
+        return "UTF-16BE (without a byte-order mark)"
+    return None
+
+
+def _foreign_encoding_of(path: Path) -> str | None:
+    with path.open("rb") as handle:
+        return foreign_encoding(handle.read(1024))
+
+
+def _check_encoding(path: Path) -> None:
+    encoding = _foreign_encoding_of(path)
+    if encoding:
+        raise LoadError(
+            f"{display_name(path)}: the file is encoded in {encoding}, not UTF-8;"
+            " convert it to UTF-8 (e.g. iconv -f UTF-16 -t UTF-8) and load it again"
+        )
+
+
 def _shown(name: str) -> str:
     return name if name.isprintable() else repr(name)
 
@@ -198,7 +363,7 @@ def _csv_header(path: Path, table: RawTable) -> list[str]:
     """The header's field names, checked: a mistake in the header concerns every row."""
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         header = next(csv.reader(handle), None)
-    name = path.name
+    name = display_name(path)
     if not header:
         raise LoadError(f"{name}: empty CSV file, expected a header row")
     known = {column.name for column in table.columns}
@@ -207,6 +372,12 @@ def _csv_header(path: Path, table: RawTable) -> list[str]:
         raise LoadError(f"{name}: unknown column(s) {', '.join(unknown)} for raw.{table.name}")
     if len(set(header)) != len(header):
         raise LoadError(f"{name}: a column appears twice in the CSV header")
+    missing = [c.name for c in table.columns if c.required and c.name not in header]
+    if missing:
+        raise LoadError(
+            f"{name}: the header lacks required column(s) {', '.join(missing)}"
+            f" of raw.{table.name}; nothing was loaded"
+        )
     return header
 
 
@@ -823,18 +994,31 @@ def file_format_of(path: Path) -> str:
         return FORMATS[path.suffix.lower()]
     except KeyError:
         raise LoadError(
-            f"{path.name}: unsupported file type '{path.suffix}' (use .csv or .jsonl)"
+            f"{display_name(path)}: unsupported file type '{path.suffix}' (use .csv or .jsonl)"
         ) from None
+
+
+def _checked_file(path: Path) -> None:
+    """Refuses, before anything is written, a file that cannot or must not be loaded now."""
+    name = display_name(path)
+    if name != path.name:
+        raise LoadError(f"{name}: the file name is not valid UTF-8; rename the file")
+    if not path.is_file():
+        raise LoadError(f"{path}: no such file")
+    _check_encoding(path)
+    problem = completeness_problem(path)
+    if problem:
+        raise FileNotReady(f"{name}: not loaded: {problem}")
 
 
 def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -> LoadResult:
     """Loads one file in one transaction; a file already loaded (same bytes) is a no-op."""
     path = Path(path)
-    if not path.is_file():
-        raise LoadError(f"{path}: no such file")
+    _checked_file(path)
     file_format = file_format_of(path)
     table_name = table_name or table_for_file(path.name)
     source = source_of(table_name)
+    before = FileState.of(path)
     sha256 = file_sha256(path)
     started_at = datetime.now(UTC)
     with warehouse.connect(application_name=APPLICATION_NAME) as connection:
@@ -843,9 +1027,7 @@ def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -
         # Room for one file's landing and checked rows in memory rather than temp files.
         connection.execute(f"set temp_buffers = '{LOAD_MEMORY}'")
         connection.execute(f"set work_mem = '{LOAD_MEMORY}'")
-        load_id = _claim(
-            connection, source, table_name, path, sha256, path.stat().st_size, started_at
-        )
+        load_id = _claim(connection, source, table_name, path, sha256, before.size, started_at)
         if load_id is None:
             previous = _previous_load(connection, table_name, sha256)
             return LoadResult(path.name, table_name, load_id=previous, already_loaded=True)
@@ -868,6 +1050,11 @@ def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -
             " rows_duplicate = %s, finished_at = now() where load_id = %s",
             (read, loaded, quarantined, result.rows_duplicate, load_id),
         )
+        if FileState.of(path) != before:
+            raise LoadError(
+                f"{display_name(path)}: the file changed while it was being loaded;"
+                " nothing was loaded, load it again once it is complete"
+            )
     return result
 
 
@@ -887,14 +1074,3 @@ def summarize(results: list[LoadResult]) -> str:
         note = f"  ({skipped} already loaded)" if skipped else ""
         lines.append(f"{table:<22}{files:>7}{loaded:>11}{rejected:>10}{duplicates:>12}{note}")
     return "\n".join(lines)
-
-
-def landing_files(paths: list[Path]) -> list[Path]:
-    """Expands folders into their .csv/.jsonl files, in name order (dates sort correctly)."""
-    files: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in FORMATS)
-        else:
-            files.append(path)
-    return files

@@ -475,3 +475,38 @@ def test_json_nested_fifty_thousand_deep_costs_only_its_row(
     result = loader.load_file(warehouse, path)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 2, 1)
     assert reasons_by_line(warehouse)[3] == "properties is nested deeper than 1000 levels"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "named"),
+    [
+        ("utf-16-le", b"\xff\xfe", "UTF-16LE (with a byte-order mark)"),
+        ("utf-16-be", b"\xfe\xff", "UTF-16BE (with a byte-order mark)"),
+        ("utf-16-le", b"", "UTF-16LE (without a byte-order mark)"),
+        ("utf-16-be", b"", "UTF-16BE (without a byte-order mark)"),
+    ],
+)
+def test_a_file_in_another_encoding_is_refused_naming_it(
+    warehouse: Warehouse, landing: Path, encoding: str, bom: bytes, named: str
+) -> None:
+    path = write_jsonl(landing, "download_events__16.jsonl", [download(1), download(2)])
+    path.write_bytes(bom + path.read_text().encode(encoding))
+    with pytest.raises(loader.LoadError) as raised:
+        loader.load_file(warehouse, path)
+    assert str(raised.value).startswith(
+        f"download_events__16.jsonl: the file is encoded in {named}"
+    )
+    assert "\n" not in str(raised.value)
+    assert scalar(warehouse, "select count(*) from raw._loads") == 0
+
+
+def test_a_csv_header_without_a_required_column_refuses_the_file(
+    warehouse: Warehouse, landing: Path
+) -> None:
+    header = [c for c in DOWNLOAD_COLUMNS if c != "module_name"]
+    lines = [",".join(str(download(n)[c] or "") for c in header) for n in range(5)]
+    path = write_lines(landing, "download_events__nomod.csv", lines, header)
+    with pytest.raises(loader.LoadError, match=r"lacks required column\(s\) module_name"):
+        loader.load_file(warehouse, path)
+    for table in ("raw._loads", "raw._quarantine", "raw.download_events"):
+        assert scalar(warehouse, f"select count(*) from {table}") == 0
