@@ -45,8 +45,12 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
 
 
 @contextmanager
-def lined_up(warehouse: Warehouse, lock: str, waiters: int) -> Iterator[None]:
-    """Holds `lock` while the block starts loads, until `waiters` sessions wait for a lock."""
+def lined_up(warehouse: Warehouse, lock: str, waiters: int, doing: str = "") -> Iterator[None]:
+    """Holds `lock` while the block starts loads, until `waiters` sessions whose statement
+    matches the regular expression `doing` wait for a lock.
+
+    Only client sessions count: an autovacuum worker can wait on the same lock.
+    """
     with warehouse.connect() as holder:
         holder.execute(lock)
         yield
@@ -56,6 +60,8 @@ def lined_up(warehouse: Warehouse, lock: str, waiters: int) -> Iterator[None]:
                 waiting = observer.execute(
                     "select count(distinct pid) from pg_locks l join pg_stat_activity a using (pid)"
                     " where not l.granted and a.datname = current_database()"
+                    " and a.backend_type = 'client backend' and a.query ~ %s",
+                    (doing,),
                 ).fetchone()[0]
                 if waiting >= waiters:
                     break
@@ -65,7 +71,8 @@ def lined_up(warehouse: Warehouse, lock: str, waiters: int) -> Iterator[None]:
 
 def test_the_same_file_loaded_twice_at_once_loads_once(warehouse: Warehouse, landing: Path) -> None:
     path = write_csv(landing, "download_events__twice.csv", [download(n) for n in range(500)])
-    with lined_up(warehouse, "lock table raw._loads in access exclusive mode", waiters=2):
+    lock = "lock table raw._loads in access exclusive mode"
+    with lined_up(warehouse, lock, waiters=2, doing=r"raw\._loads"):
         processes = [start_cli(warehouse, "load", str(path)) for _ in range(2)]
     outcomes = [finish(p) for p in processes]
 
@@ -94,7 +101,15 @@ def test_two_loads_needing_the_same_new_month_both_load(
         )
         for k in range(2)
     ]
-    with lined_up(warehouse, "lock table raw.download_events in access exclusive mode", 2):
+    # Two stages, so that both loads have read the table's definition before either adds the
+    # month: first both wait at the ledger, then both where they add the month (ACCESS SHARE
+    # lets them read the definition but not add a partition).
+    adding = "lock table raw.download_events in access share mode"
+    ledger = "lock table raw._loads in access exclusive mode"
+    with (
+        lined_up(warehouse, adding, 2, doing="ensure_month_partitions"),
+        lined_up(warehouse, ledger, 2, doing=r"raw\._loads"),
+    ):
         processes = [start_cli(warehouse, "load", str(path)) for path in paths]
     outcomes = [finish(p) for p in processes]
 
@@ -140,6 +155,7 @@ def wait_until_a_load_waits(
             waiting = observer.execute(
                 "select count(*) from pg_locks l join pg_stat_activity a using (pid)"
                 " where a.datname = current_database() and not l.granted"
+                " and a.backend_type = 'client backend'"
                 " and a.pid not in (pg_backend_pid(), %s)",
                 (other_pid,),
             ).fetchone()[0]
@@ -173,7 +189,10 @@ def held_modes_once_waiting(
     warehouse: Warehouse, process: subprocess.Popen[str], blocker_pid: int
 ) -> list[str]:
     """The lock modes other sessions hold on raw.download_events once one of them waits."""
-    others = "a.datname = current_database() and a.pid not in (pg_backend_pid(), %s)"
+    others = (
+        "a.datname = current_database() and a.backend_type = 'client backend'"
+        " and a.pid not in (pg_backend_pid(), %s)"
+    )
     with warehouse.connect(autocommit=True) as observer:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and process.poll() is None:
