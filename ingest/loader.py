@@ -200,9 +200,15 @@ def describe_table(connection: psycopg.Connection, table: str) -> RawTable:
     ).fetchall()
     checks = connection.execute(
         """
-        select conname, pg_get_expr(conbin, conrelid) from pg_constraint
-        where conrelid = format('raw.%%I', %s::text)::regclass and contype = 'c'
-        order by conname
+        select c.conname, pg_get_expr(c.conbin, c.conrelid) from pg_constraint c
+        where c.conrelid = format('raw.%%I', %s::text)::regclass and c.contype = 'c'
+          -- a rule on the loader's own columns (_load_id, ...) is not the file's business
+          and not exists (
+              select from pg_attribute a
+              where a.attrelid = c.conrelid and a.attnum = any(c.conkey)
+                and a.attname like '\\_%%'
+          )
+        order by c.conname
         """,
         (table,),
     ).fetchall()

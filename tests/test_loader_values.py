@@ -220,6 +220,20 @@ def test_sizes_durations_and_counts_are_never_negative(warehouse: Warehouse, lan
     ]
 
 
+def test_a_check_on_the_loaders_own_columns_is_left_to_the_table(
+    warehouse: Warehouse, landing: Path
+) -> None:
+    """Only rules on the file's columns are evaluated on the file's rows."""
+    with warehouse.cursor() as cursor:
+        cursor.execute(
+            "alter table raw.download_events add constraint load_id_positive check (_load_id > 0)"
+        )
+    result = loader.load_file(
+        warehouse, write_csv(landing, "download_events__c.csv", [download(1)])
+    )
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 0)
+
+
 def test_a_json_object_or_array_is_not_text(warehouse: Warehouse, landing: Path) -> None:
     rows: list[dict[str, object] | str | bytes] = [
         download(1, user_agent={"name": "spoke-cli"}),
