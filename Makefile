@@ -27,7 +27,7 @@ test: install lint  ## the whole suite (CI runs exactly this)
 	$(BIN)/pytest
 
 test-fast: install lint  ## lint, and every test that runs no dbt or Dagster build (< 2 min)
-	$(BIN)/pytest -m "not dbt"
+	$(BIN)/pytest -m "not dbt" -n 2
 
 lint: install  ## ruff on the Python, sqlfluff on the dbt models
 	$(BIN)/ruff check .

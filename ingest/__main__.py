@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import io
+import logging
 import shlex
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+
+import psycopg
 
 from ingest import generator, loader, migrate, warehouse
 from ingest.sources import UnknownSource, source_of, table_for_file, tables_of
@@ -44,20 +48,73 @@ def _cmd_generate(args: argparse.Namespace) -> None:
     print(f"wrote {len(written)} files for {args.events} events into {args.out}")
 
 
+class BatchFailed(RuntimeError):
+    """Some files of a load were not loaded; each was reported on its own line already."""
+
+
+def _load_one(
+    target: warehouse.Warehouse, path: Path, args: argparse.Namespace
+) -> loader.LoadResult:
+    table = args.table or table_for_file(path.name)
+    if args.source and source_of(table) != args.source:
+        raise loader.LoadError(
+            f"{loader.display_name(path)}: raw.{table} is not a table of {args.source}"
+        )
+    try:
+        return loader.load_file(target, path, args.table)
+    except psycopg.OperationalError as error:
+        raise loader.LoadError(
+            f"{loader.display_name(path)}: lost the connection to the warehouse"
+            f" ({_first_line(error)}); nothing of this file was loaded"
+        ) from error
+    except psycopg.Error as error:
+        raise loader.LoadError(
+            f"{loader.display_name(path)}: the warehouse refused the load"
+            f" ({_first_line(error)}); nothing of this file was loaded"
+        ) from error
+    except OSError as error:  # e.g. the file was moved away meanwhile
+        raise loader.LoadError(
+            f"{loader.display_name(path)}: {error.strerror or error}; nothing was loaded"
+        ) from error
+
+
 def _cmd_load(args: argparse.Namespace) -> None:
+    """Loads every file named or found; one bad file never stops the files after it."""
     if args.source:
         tables_of(args.source)  # rejects an unknown source before anything is read
     target = warehouse.resolve()
     migrate.migrate(target)
-    results = []
-    for path in loader.landing_files(args.paths):
-        table = args.table or table_for_file(path.name)
-        if args.source and source_of(table) != args.source:
-            raise loader.LoadError(f"{path.name}: raw.{table} is not a table of {args.source}")
-        result = loader.load_file(target, path, args.table)
+    results, failed = [], 0
+    for found in loader.find_landing_files(args.paths, args.settle_seconds):
+        name = loader.display_name(found.path)
+        if found.not_ready and found.named_explicitly:
+            _report_error(f"{name}: not loaded: {found.not_ready}")
+            failed += 1
+            continue
+        if found.not_ready:
+            print(f"{name}: not loaded yet: {found.not_ready}; a later load picks it up")
+            continue
+        try:
+            result = _load_one(target, found.path, args)
+        except (loader.LoadError, UnknownSource) as error:
+            _report_error(str(error))
+            failed += 1
+            continue
         print(result.summary())
         results.append(result)
     print(loader.summarize(results))
+    if failed:
+        print(f"{failed} file(s) not loaded, see the errors above")
+        raise BatchFailed
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _report_error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr, flush=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,17 +150,41 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("paths", nargs="+", type=Path)
     load.add_argument("--table", help="raw table (default: from the file name)")
     load.add_argument("--source", help="only accept files of this source system")
+    load.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=None,
+        help="load a file only once it has not changed for this long"
+        f" (default: ${loader.SETTLE_SECONDS_VARIABLE} or {loader.DEFAULT_SETTLE_SECONDS:g})",
+    )
     load.set_defaults(run=_cmd_load)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command; every failure is one `error: ...` line on stderr, never a traceback."""
+    for stream in (sys.stdout, sys.stderr):  # file names need not be valid UTF-8
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    # psycopg logs a warning of its own when cleaning up a lost connection; the error line
+    # printed here already says what happened.
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (loader.LoadError, UnknownSource, warehouse.WarehouseUnreachable) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except BatchFailed:
         return 2
+    except (loader.LoadError, UnknownSource, warehouse.WarehouseUnreachable) as error:
+        _report_error(str(error))
+        return 2
+    except psycopg.Error as error:
+        _report_error(f"the warehouse failed: {_first_line(error)}")
+        return 2
+    except KeyboardInterrupt:
+        _report_error(
+            "interrupted; the load in progress was rolled back (files reported loaded stay)"
+        )
+        return 130
     return 0
 
 

@@ -4,12 +4,15 @@ Why the work is split this way:
 - The file's bytes are streamed by COPY into a temporary landing table of text columns, so
   memory stays flat whatever the file size and parsing runs at COPY speed.
 - Validation is one set-based SQL statement that checks each value against the real column
-  type (`pg_input_is_valid`), the NOT NULL constraints and the enum types of the raw table.
-  The migrations are the only place a column is defined.
+  type (`pg_input_is_valid`), the NOT NULL and CHECK constraints and the enum types of the raw
+  table. The migrations are the only place a column is defined.
 - Only when the file's structure itself is broken (a CSV record with the wrong number of
-  fields, an unterminated quote, bytes that are not UTF-8) does the loader fall back to reading
-  lines in Python, so that a broken row in the middle still costs only that row.
+  fields, an unterminated quote, bytes that are not UTF-8, a NUL byte) does the loader fall
+  back to reading lines in Python, so that a broken row in the middle still costs only that
+  row. Both paths hand the same text values to the same SQL, so they cannot disagree.
 - Everything for one file happens in one transaction: a failure leaves the warehouse as it was.
+  Only month partitions are created apart, each in its own short transaction, so that the load
+  never holds a lock that blocks the table's readers.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
+import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +44,42 @@ OLDEST_EVENT_TIME = "2000-01-01"
 MAX_FUTURE = "1 day"
 # How far ahead of the current month every load makes sure monthly partitions exist.
 PARTITION_MONTHS_AHEAD = 3
+# Creating a partition waits at most this long for a lock, then retries, so that it never
+# queues the table's readers behind it for longer; it gives up after PARTITION_PATIENCE.
+PARTITION_LOCK_TIMEOUT = "1s"
+PARTITION_PATIENCE_SECONDS = 600.0
 PROGRESS_MIN_BYTES = 32 << 20
 LOAD_MEMORY = "256MB"
-# The most lines one CSV record may span (quoted fields with newlines).
-MAX_RECORD_LINES = 20
+# The most bytes one CSV record may span (quoted fields with newlines) in the line-by-line path.
+MAX_RECORD_BYTES = 1 << 20
+# JSON nested deeper than this is quarantined (the server's parser gives up near 10,000).
+MAX_JSON_DEPTH = 1000
 # JSON Lines are copied as one CSV field per line: these bytes never occur in valid JSON.
 WHOLE_LINE_COPY = "(format csv, quote e'\\x01', delimiter e'\\x02')"
+UTF8_BOM = b"\xef\xbb\xbf"
+# A file is loaded only once its size and modification time have been still this long.
+SETTLE_SECONDS_VARIABLE = "WAREHOUSE_SETTLE_SECONDS"
+DEFAULT_SETTLE_SECONDS = 2.0
+APPLICATION_NAME = "ingest load"
+# PostgreSQL's special date/time inputs: valid input, but not a time anything happened at.
+SPECIAL_TIME_INPUT = r"\m(now|today|tomorrow|yesterday|epoch|infinity)\M"
+INTEGER_TYPES = ("smallint", "integer", "bigint")
+FLOAT_TYPES = ("real", "double precision")
+TIME_TYPES = ("date", "timestamp with time zone", "timestamp without time zone")
+JSON_TYPES = ("json", "jsonb")
+# PostgreSQL 16+ also reads 0x10, 0o17, 0b101 and 1_000 as integers, and strtod reads hex
+# floats: the warehouse takes plain decimal notation only.
+DECIMAL_INTEGER = r"^\s*[+-]?[0-9]+\s*$"
+DECIMAL_FLOAT = r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$"
+NON_FINITE = r"^\s*[+-]?(nan|inf|infinity)\s*$"
 
 
 class LoadError(RuntimeError):
     """A file that cannot be loaded at all (missing, unreadable header, unknown columns)."""
+
+
+class FileNotReady(LoadError):
+    """A file that may still be being written: loading it now could pin a truncated row."""
 
 
 @dataclass(frozen=True)
@@ -59,11 +91,20 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Check:
+    """A CHECK constraint of a raw table, as the catalog deparses it."""
+
+    name: str
+    expression: str
+
+
+@dataclass(frozen=True)
 class RawTable:
     name: str
     columns: tuple[Column, ...]
     time_column: str | None
     key_columns: tuple[str, ...]
+    checks: tuple[Check, ...] = ()
 
     @property
     def qualified(self) -> sql.Composed:
@@ -94,8 +135,36 @@ class LoadResult:
         )
 
 
+@dataclass(frozen=True)
+class FileState:
+    """What changes when a file is written to or replaced."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileState:
+        status = path.stat()
+        return cls(status.st_size, status.st_mtime_ns, status.st_ino)
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """A file found for loading; `not_ready` says why it must wait, if it must."""
+
+    path: Path
+    named_explicitly: bool
+    not_ready: str | None = None
+
+
+def display_name(path: Path) -> str:
+    """The file's name, printable even when it is not valid UTF-8."""
+    return os.fsencode(path.name).decode("utf-8", "backslashreplace")
+
+
 def describe_table(connection: psycopg.Connection, table: str) -> RawTable:
-    """Reads a raw table's columns, types, NOT NULLs, defaults and partition key."""
+    """Reads a raw table's columns, types, NOT NULLs, defaults, CHECKs and partition key."""
     rows = connection.execute(
         """
         select a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
@@ -129,12 +198,122 @@ def describe_table(connection: psycopg.Connection, table: str) -> RawTable:
         """,
         (table,),
     ).fetchall()
+    checks = connection.execute(
+        """
+        select c.conname, pg_get_expr(c.conbin, c.conrelid) from pg_constraint c
+        where c.conrelid = format('raw.%%I', %s::text)::regclass and c.contype = 'c'
+          -- a rule on the loader's own columns (_load_id, ...) is not the file's business
+          and not exists (
+              select from pg_attribute a
+              where a.attrelid = c.conrelid and a.attnum = any(c.conkey)
+                and a.attname like '\\_%%'
+          )
+        order by c.conname
+        """,
+        (table,),
+    ).fetchall()
     return RawTable(
         table,
         columns,
         time_column[0] if time_column else None,
         tuple(name for (name,) in key_columns),
+        tuple(Check(name, expression) for name, expression in checks),
     )
+
+
+# --- Files: which ones are ready, in which encoding, with which header -----------------------
+
+
+def settle_seconds_from_env() -> float:
+    value = os.environ.get(SETTLE_SECONDS_VARIABLE, "")
+    try:
+        return float(value) if value else DEFAULT_SETTLE_SECONDS
+    except ValueError:
+        raise LoadError(f"{SETTLE_SECONDS_VARIABLE}={value!r} is not a number of seconds") from None
+
+
+def completeness_problem(path: Path) -> str | None:
+    """Why `path` may still be being written, judged from its bytes alone; None if complete.
+
+    Every writer ends its last line with a newline; a file that does not may have been caught
+    mid-row, and loading it would pin a truncated value under this content's checksum.
+    """
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        if handle.tell() == 0:
+            return None
+        handle.seek(-1, os.SEEK_END)
+        if handle.read(1) != b"\n":
+            return "it does not end with a newline, so it may still be being written"
+    return None
+
+
+def _expand(paths: Iterable[Path]) -> list[tuple[Path, bool]]:
+    """Folders become their .csv/.jsonl files in name order (dates sort correctly)."""
+    files: list[tuple[Path, bool]] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = (p for p in path.rglob("*") if p.suffix.lower() in FORMATS and p.is_file())
+            files += [(p, False) for p in sorted(found)]
+        else:
+            files.append((path, True))
+    return files
+
+
+def _not_settled(before: FileState, after: FileState, settle_seconds: float) -> str | None:
+    age = time.time() - after.mtime_ns / 1e9
+    if after != before or age < settle_seconds:
+        return f"still being written (it changed less than {settle_seconds:g} s ago)"
+    return None
+
+
+def find_landing_files(
+    paths: Iterable[Path], settle_seconds: float | None = None
+) -> list[LandingFile]:
+    """Every file under `paths`, each marked with why it is not ready to load, if it is not.
+
+    A file is ready when it is empty or ends with a newline and its size and modification time
+    have not changed for `settle_seconds`. Files changed more recently are looked at again once
+    that long has passed (one wait for all of them, never longer than `settle_seconds`). A file
+    in UTF-16 or UTF-32 counts as ready: loading it fails at once, naming its encoding.
+    """
+    settle = settle_seconds_from_env() if settle_seconds is None else settle_seconds
+    found = _expand(paths)
+    states: dict[Path, FileState] = {}
+    for path, _ in found:
+        try:
+            states[path] = FileState.of(path)
+        except OSError:
+            continue  # missing: load_file says so
+    now = time.time()
+    wait = max((settle - (now - s.mtime_ns / 1e9) for s in states.values()), default=0.0)
+    if wait > 0:
+        time.sleep(min(wait, settle))
+    result = []
+    for path, explicit in found:
+        problem = None
+        if path in states:
+            try:
+                problem = _not_settled(states[path], FileState.of(path), settle)
+                if problem is None and _foreign_encoding_of(path) is None:
+                    problem = completeness_problem(path)
+            except OSError:
+                problem = None  # vanished meanwhile: load_file says so
+        result.append(LandingFile(path, explicit, problem))
+    return result
+
+
+def landing_files(paths: list[Path], *, settle_seconds: float | None = None) -> list[Path]:
+    """The files under `paths` that are ready to load, in name order (dates sort correctly).
+
+    Files still being written (see `find_landing_files`) and files whose names are not UTF-8
+    (they cannot be recorded in the ledger) are left out; a later call picks up the former.
+    """
+    return [
+        found.path
+        for found in find_landing_files(paths, settle_seconds)
+        if found.not_ready is None and display_name(found.path) == found.path.name
+    ]
 
 
 def file_sha256(path: Path) -> str:
@@ -145,23 +324,80 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def foreign_encoding(head: bytes) -> str | None:
+    """The encoding of a file that is plainly not UTF-8 (UTF-16 or UTF-32), from its first bytes."""
+    marks = [
+        (b"\xff\xfe\x00\x00", "UTF-32LE"),
+        (b"\x00\x00\xfe\xff", "UTF-32BE"),
+        (b"\xff\xfe", "UTF-16LE"),
+        (b"\xfe\xff", "UTF-16BE"),
+    ]
+    for mark, name in marks:
+        if head.startswith(mark):
+            return f"{name} (with a byte-order mark)"
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    even_nuls, odd_nuls = head[0 : 2 * pairs : 2].count(0), head[1 : 2 * pairs : 2].count(0)
+    # Text in UTF-16 has a NUL in nearly every other byte; UTF-8 text has none.
+    if odd_nuls >= 0.9 * pairs and even_nuls <= 0.1 * pairs:
+        return "UTF-16LE (without a byte-order mark)"
+    if even_nuls >= 0.9 * pairs and odd_nuls <= 0.1 * pairs:
+        return "UTF-16BE (without a byte-order mark)"
+    return None
+
+
+def _foreign_encoding_of(path: Path) -> str | None:
+    with path.open("rb") as handle:
+        return foreign_encoding(handle.read(1024))
+
+
+def _check_encoding(path: Path) -> None:
+    encoding = _foreign_encoding_of(path)
+    if encoding:
+        raise LoadError(
+            f"{display_name(path)}: the file is encoded in {encoding}, not UTF-8;"
+            " convert it to UTF-8 (e.g. iconv -f UTF-16 -t UTF-8) and load it again"
+        )
+
+
+def _shown(name: str) -> str:
+    return name if name.isprintable() else repr(name)
+
+
 def _csv_header(path: Path, table: RawTable) -> list[str]:
-    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+    """The header's field names, checked: a mistake in the header concerns every row."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         header = next(csv.reader(handle), None)
+    name = display_name(path)
     if not header:
-        raise LoadError(f"{path.name}: empty CSV file, expected a header row")
+        raise LoadError(f"{name}: empty CSV file, expected a header row")
     known = {column.name for column in table.columns}
-    unknown = [name for name in header if name not in known]
+    unknown = [_shown(field) for field in header if field not in known]
     if unknown:
-        raise LoadError(f"{path.name}: unknown column(s) {', '.join(unknown)} for raw.{table.name}")
+        raise LoadError(f"{name}: unknown column(s) {', '.join(unknown)} for raw.{table.name}")
     if len(set(header)) != len(header):
-        raise LoadError(f"{path.name}: a column appears twice in the CSV header")
+        raise LoadError(f"{name}: a column appears twice in the CSV header")
+    missing = [c.name for c in table.columns if c.required and c.name not in header]
+    if missing:
+        raise LoadError(
+            f"{name}: the header lacks required column(s) {', '.join(missing)}"
+            f" of raw.{table.name}; nothing was loaded"
+        )
     return header
 
 
-def _create_landing(cursor: psycopg.Cursor, fields: list[str], first_line: int) -> None:
+# --- Landing: COPY, or line by line when COPY rejects the file's structure --------------------
+
+
+def _field_name(index: int) -> sql.Identifier:
+    """Landing columns are named by position, so they never clash with the typed columns."""
+    return sql.Identifier(f"_f{index}")
+
+
+def _create_landing(cursor: psycopg.Cursor, width: int, first_line: int) -> None:
     field_columns = sql.SQL("").join(
-        sql.SQL(", {} text").format(sql.Identifier(field)) for field in fields
+        sql.SQL(", {} text").format(_field_name(i)) for i in range(width)
     )
     cursor.execute(
         sql.SQL(
@@ -172,8 +408,10 @@ def _create_landing(cursor: psycopg.Cursor, fields: list[str], first_line: int) 
     )
 
 
-def _stream_file(copy: psycopg.Copy, path: Path) -> None:
+def _stream_file(copy: psycopg.Copy, path: Path) -> int:
+    """Streams the file (without a UTF-8 byte-order mark) into COPY; returns its line count."""
     size = path.stat().st_size
+    lines = 0
     with (
         path.open("rb") as handle,
         tqdm(
@@ -185,19 +423,39 @@ def _stream_file(copy: psycopg.Copy, path: Path) -> None:
             leave=False,
         ) as progress,
     ):
+        first = True
         while chunk := handle.read(CHUNK_BYTES):
-            copy.write(chunk)
             progress.update(len(chunk))
+            lines += chunk.count(b"\n")
+            if first and chunk.startswith(UTF8_BOM):
+                chunk = chunk[len(UTF8_BOM) :]
+            first = False
+            copy.write(chunk)
+    return lines
 
 
-def _decoded_lines(path: Path) -> Iterator[tuple[int, str | None, bytes]]:
-    """Yields (line number, text or None when not UTF-8, raw bytes without the newline)."""
+def _physical_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes with the line ending) of every line; no byte-order mark."""
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
-            try:
-                yield number, line.decode("utf-8"), line.rstrip(b"\r\n")
-            except UnicodeDecodeError:
-                yield number, None, line.rstrip(b"\r\n")
+            if number == 1 and line.startswith(UTF8_BOM):
+                line = line[len(UTF8_BOM) :]
+            yield number, line
+
+
+def _quarantine_text(raw: bytes) -> str:
+    """A line as quarantine stores it: undecodable bytes and NULs written as escapes."""
+    text = raw.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
+    return text.replace("\x00", "\\x00")
+
+
+def _text_problem(raw: bytes) -> str | None:
+    """What keeps these bytes from being stored as text at all."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not valid UTF-8"
+    return "contains a NUL byte" if "\x00" in text else None
 
 
 def _parse_record(text: str) -> list[str] | None:
@@ -209,16 +467,34 @@ def _parse_record(text: str) -> list[str] | None:
     return records[0] if len(records) == 1 else None
 
 
-def _fallback_csv_rows(path: Path, width: int) -> Iterator[tuple[object, ...]]:
-    """Line by line, for files whose structure COPY rejects; malformed lines carry a reason.
+def _record_span(ahead: deque[tuple[int, bytes]], fill: Callable[[int], int]) -> tuple[int, bool]:
+    """How many lines the record starting at ahead[0] spans, and whether its quotes close.
 
-    A record may span lines (a quoted field with newlines) only if the joined lines parse as
-    exactly one record of the right width; otherwise only the first line is quarantined, so an
-    unterminated quote cannot swallow the good rows after it.
+    A line ends a record when the quotes so far are balanced (an escaped quote counts two),
+    the same rule COPY applies.
     """
-    lines = _decoded_lines(path)
+    span, quotes, size = 0, 0, 0
+    while fill(span + 1) > span:
+        line = ahead[span][1]
+        span, quotes, size = span + 1, quotes + line.count(b'"'), size + len(line)
+        if quotes % 2 == 0:
+            return span, True
+        if size > MAX_RECORD_BYTES:
+            break
+    return span, False
+
+
+def _fallback_csv_rows(path: Path, width: int) -> Iterator[tuple[object, ...]]:
+    """Record by record, for files whose structure COPY rejects; broken records carry a reason.
+
+    A record may span many lines (quoted fields with newlines) and keeps the number of its
+    first physical line. When a quote never closes, or the lines it spans are not one record,
+    only the first line is quarantined, so an unterminated quote cannot swallow the good rows
+    after it.
+    """
+    lines = _physical_lines(path)
     next(lines, None)  # the header, checked already
-    ahead: deque[tuple[int, str | None, bytes]] = deque()
+    ahead: deque[tuple[int, bytes]] = deque()
     no_fields = (None,) * width
 
     def fill(count: int) -> int:
@@ -227,65 +503,94 @@ def _fallback_csv_rows(path: Path, width: int) -> Iterator[tuple[object, ...]]:
         return len(ahead)
 
     while fill(1):
-        number, text, raw = ahead[0]
-        if text is None:
-            ahead.popleft()
-            yield (number, raw.decode("utf-8", "backslashreplace"), "not valid UTF-8", *no_fields)
-            continue
-        fields = _parse_record(text)
-        span = 1
-        while fields is None and span < MAX_RECORD_LINES and fill(span + 1) > span:
-            if ahead[span][1] is None:
-                break
-            span += 1
-            fields = _parse_record("".join(str(line[1]) for line in list(ahead)[:span]))
-        if fields is not None and len(fields) == width:
+        span, closed = _record_span(ahead, fill)
+        number = ahead[0][0]
+        raw = b"".join(line for _, line in islice(ahead, span))
+        # NULs are judged below; Python's csv module cannot parse around them.
+        text = raw.decode("utf-8", "surrogateescape").replace("\x00", "")
+        fields = _parse_record(text) if closed else None
+        if fields is not None and raw.strip():
             for _ in range(span):
                 ahead.popleft()
-            yield (number, None, None, *(value if value != "" else None for value in fields))
+            problem = _text_problem(raw)
+            if problem is None and len(fields) != width:
+                problem = f"expected {width} fields, found {len(fields)}"
+            if problem is None:
+                yield (number, raw.decode("utf-8").rstrip("\r\n"), None, *fields)
+            else:
+                yield (number, _quarantine_text(raw), problem, *no_fields)
             continue
-        ahead.popleft()
-        single = _parse_record(text)
-        if not text.strip():
+        _, first = ahead.popleft()
+        if not first.strip():
             problem = "empty line"
-        elif single is None:
+        elif first.count(b'"') % 2:
             problem = "unterminated quoted field"
         else:
-            problem = f"expected {width} fields, found {len(single)}"
-        yield (number, text.rstrip("\r\n"), problem, *no_fields)
+            problem = _text_problem(first) or "malformed quoted field"
+        yield (number, _quarantine_text(first), problem, *no_fields)
 
 
 def _fallback_jsonl_rows(path: Path) -> Iterator[tuple[object, ...]]:
-    for number, text, raw in _decoded_lines(path):
-        if text is None:
-            yield (number, raw.decode("utf-8", "backslashreplace"), "not valid UTF-8")
-        else:
-            yield (number, text.rstrip("\r\n"), None)
+    for number, line in _physical_lines(path):
+        raw = line.rstrip(b"\r\n")
+        problem = _text_problem(raw)
+        yield (number, _quarantine_text(raw) if problem else raw.decode("utf-8"), problem)
 
 
-def _land(connection: psycopg.Connection, path: Path, file_format: str, table: RawTable) -> None:
+class _LinesMerged(Exception):
+    """COPY read fewer rows than the file has lines (a stray \\x01 byte opened a quote)."""
+
+
+def _renumber_physical_lines(cursor: psycopg.Cursor, width: int, first_line: int) -> None:
+    """Gives each landed record the number of its first physical line in the file.
+
+    Only needed when some quoted field spans lines; a record spans one line more than the
+    newlines inside its fields.
+    """
+    newlines = sql.SQL(" + ").join(
+        sql.SQL("coalesce(length({f}) - length(replace({f}, e'\\n', '')), 0)").format(
+            f=_field_name(i)
+        )
+        for i in range(width)
+    )
+    cursor.execute(
+        sql.SQL(
+            "update _landing set _line = numbered.line from ("
+            " select _line as record,"
+            "  {first} + sum(1 + {newlines}) over (order by _line) - (1 + {newlines}) as line"
+            " from _landing) as numbered"
+            " where _landing._line = numbered.record"
+        ).format(first=sql.Literal(first_line), newlines=newlines)
+    )
+
+
+def _land(connection: psycopg.Connection, path: Path, file_format: str, width: int) -> None:
     """Fills `_landing` with the file: by COPY, or line by line if COPY rejects its structure."""
-    fields = _csv_header(path, table) if file_format == "csv" else []
+    first_line = 2 if file_format == "csv" else 1
     with connection.cursor() as cursor:
-        _create_landing(cursor, fields, first_line=2 if file_format == "csv" else 1)
-        field_list = sql.SQL(", ").join(map(sql.Identifier, fields))
+        _create_landing(cursor, width, first_line)
+        targets = sql.SQL(", ").join(_field_name(i) for i in range(width))
         if file_format == "csv":
             fast = sql.SQL("copy _landing ({}) from stdin (format csv, header true)").format(
-                field_list
+                targets
             )
         else:
             fast = sql.SQL("copy _landing (_original) from stdin " + WHOLE_LINE_COPY)
         try:
-            with connection.transaction(), cursor.copy(fast) as copy:
-                _stream_file(copy, path)
+            with connection.transaction():
+                with cursor.copy(fast) as copy:
+                    lines = _stream_file(copy, path)
+                records = cursor.rowcount
+                if file_format == "jsonl" and records != lines:
+                    raise _LinesMerged
+            if file_format == "csv" and records != lines - 1:
+                _renumber_physical_lines(cursor, width, first_line)
             return
-        except psycopg.DataError:
+        except (psycopg.DataError, _LinesMerged):
             pass  # rolled back to the savepoint: read it line by line instead
         if file_format == "csv":
-            rows = _fallback_csv_rows(path, len(fields))
-            target = sql.SQL(", ").join(
-                map(sql.Identifier, ["_line", "_original", "_reason", *fields])
-            )
+            rows = _fallback_csv_rows(path, width)
+            target = sql.SQL("_line, _original, _reason, {}").format(targets)
         else:
             rows = _fallback_jsonl_rows(path)
             target = sql.SQL("_line, _original, _reason")
@@ -294,51 +599,110 @@ def _land(connection: psycopg.Connection, path: Path, file_format: str, table: R
                 copy.write_row(row)
 
 
-def _field_values(
-    table: RawTable, file_format: str, fields: list[str]
-) -> dict[str, sql.Composable]:
-    """The text value of each raw column as it stands in `_landing` (null when absent)."""
-    values: dict[str, sql.Composable] = {}
+# --- Validation: one set-based statement ------------------------------------------------------
+
+
+def _raw_values(table: RawTable, file_format: str, fields: list[str]) -> list[sql.Composable]:
+    """Each raw column's text as it stands in the landed row (null when absent)."""
+    values: list[sql.Composable] = []
     for column in table.columns:
         if file_format == "jsonl":
-            values[column.name] = sql.SQL("(_doc ->> {})").format(sql.Literal(column.name))
+            values.append(sql.SQL("(_doc ->> {})").format(sql.Literal(column.name)))
         elif column.name in fields:
-            values[column.name] = sql.Identifier(column.name)
+            values.append(_field_name(fields.index(column.name)))
         else:
-            values[column.name] = sql.NULL
+            values.append(sql.NULL)
     return values
 
 
-def _reason_expression(
-    table: RawTable, file_format: str, values: dict[str, sql.Composable]
-) -> sql.Composable:
+def _value_name(index: int) -> sql.Identifier:
+    return sql.Identifier(f"_v{index}")
+
+
+def _too_deep(text: sql.Composable) -> sql.Composable:
+    """Whether a JSON text nests deeper than MAX_JSON_DEPTH; cheap unless it is long."""
+    return sql.SQL(
+        "(octet_length({t}) > {n} and octet_length({t}) - octet_length(translate({t}, '[{{', ''))"
+        " > {n} and raw.json_depth_exceeds({t}, {n}))"
+    ).format(t=text, n=sql.Literal(MAX_JSON_DEPTH))
+
+
+def _when(condition: str, message: str, column: Column, value: sql.Composable) -> sql.Composable:
+    """`when <condition> then <message>`; {v} is the value, {t} the type, {c} the column name.
+
+    A message ending in ": " is followed by the value itself.
+    """
+    then = " then {r} || {v}" if message.endswith(": ") else " then {r}"
+    return sql.SQL("when " + condition + then).format(
+        v=value, t=sql.Literal(column.sql_type), c=sql.Literal(column.name), r=sql.Literal(message)
+    )
+
+
+def _column_checks(column: Column, value: sql.Composable, file_format: str) -> list[sql.Composable]:
+    """The WHEN clauses that find what is wrong with one column's value, in order."""
+    name, sql_type = column.name, column.sql_type
+    checks: list[sql.Composable] = []
+    if column.required:
+        checks.append(_when("{v} is null", f"missing required field {name}", column, value))
+    if file_format == "jsonl" and sql_type not in JSON_TYPES:
+        # ->> would hand over the object's JSON text as if it were the value.
+        condition = "ascii({v}) in (91, 123) and jsonb_typeof(_doc -> {c}) in ('object', 'array')"
+        message = f"{name} is a JSON object or array, expected a single value: "
+        checks.append(_when(condition, message, column, value))
+    if sql_type in JSON_TYPES:
+        message = f"{name} is nested deeper than {MAX_JSON_DEPTH} levels"
+        checks.append(sql.SQL("when {} then {}").format(_too_deep(value), sql.Literal(message)))
+    syntax = ""
+    if sql_type in FLOAT_TYPES:
+        condition = "{v} ~* " + _quoted(NON_FINITE)
+        checks.append(_when(condition, f"{name} is not a finite number: ", column, value))
+        syntax = " or {v} !~ " + _quoted(DECIMAL_FLOAT)
+    elif sql_type in INTEGER_TYPES:
+        syntax = " or {v} !~ " + _quoted(DECIMAL_INTEGER)
+    condition = "{v} is not null and (not pg_input_is_valid({v}, {t})" + syntax + ")"
+    checks.append(_when(condition, f"{name} is not a valid {sql_type}: ", column, value))
+    if sql_type in TIME_TYPES:
+        # Cheap first test: every absolute time written as digits starts with one.
+        condition = "ascii({v}) not between 48 and 57 and {v} ~* " + _quoted(SPECIAL_TIME_INPUT)
+        message = f"{name} is a relative or special time, not a point in time: "
+        checks.append(_when(condition, message, column, value))
+    return checks
+
+
+def _quoted(pattern: str) -> str:
+    """A regular expression as an SQL string literal inside a template (braces escaped)."""
+    return "'" + pattern.replace("'", "''").replace("{", "{{").replace("}", "}}") + "'"
+
+
+def _reason_expression(table: RawTable, file_format: str) -> sql.Composable:
     """One CASE naming the first problem of a row; null for a valid row."""
     checks: list[sql.Composable] = [sql.SQL("when _reason is not null then _reason")]
     if file_format == "jsonl":
+        known = sql.SQL("array[{}]::text[]").format(
+            sql.SQL(", ").join(sql.Literal(c.name) for c in table.columns)
+        )
         checks += [
             sql.SQL("when coalesce(btrim(_original), '') = '' then 'empty line'"),
+            sql.SQL("when _deep then {}").format(
+                sql.Literal(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+            ),
+            # jsonb cannot hold \u0000 (text cannot hold NUL): say so rather than "not JSON".
+            sql.SQL(
+                "when _doc is null and strpos(_original, '\\u0000') > 0 then 'contains a NUL byte'"
+            ),
             sql.SQL("when _doc is null then 'not valid JSON'"),
             sql.SQL("when jsonb_typeof(_doc) <> 'object' then 'not a JSON object'"),
-        ]
-    for column in table.columns:
-        value = values[column.name]
-        if column.required:
-            checks.append(
-                sql.SQL("when {v} is null then {msg}").format(
-                    v=value, msg=sql.Literal(f"missing required field {column.name}")
-                )
-            )
-        checks.append(
+            # A key that is not a column would otherwise be dropped without a word.
             sql.SQL(
-                "when {v} is not null and not pg_input_is_valid({v}, {t}) then {msg} || {v}"
-            ).format(
-                v=value,
-                t=sql.Literal(column.sql_type),
-                msg=sql.Literal(f"{column.name} is not a valid {column.sql_type}: "),
-            )
-        )
+                "when _doc - {known} <> '{{}}'::jsonb then 'unknown field(s) ' || (select"
+                " string_agg(k, ', ' order by k) from jsonb_object_keys(_doc - {known}) as k)"
+            ).format(known=known),
+        ]
+    for index, column in enumerate(table.columns):
+        checks += _column_checks(column, _value_name(index), file_format)
     if table.time_column:
-        when = sql.SQL("({})::timestamptz").format(values[table.time_column])
+        index = [c.name for c in table.columns].index(table.time_column)
+        when = sql.SQL("({})::timestamptz").format(_value_name(index))
         checks += [
             sql.SQL("when {w} > now() + {f}::interval then {msg}").format(
                 w=when,
@@ -354,15 +718,27 @@ def _reason_expression(
     return sql.SQL("case {} end").format(sql.SQL(" ").join(checks))
 
 
-def _original_expression(file_format: str, fields: list[str]) -> sql.Composable:
+def _constraint_expression(table: RawTable) -> sql.Composable:
+    """The first CHECK constraint a typed row breaks (a CHECK passes on true or null)."""
+    if not table.checks:
+        return sql.SQL("_problem")
+    whens = sql.SQL(" ").join(
+        sql.SQL("when ({e}) is false then {msg}").format(
+            e=sql.SQL(check.expression),
+            msg=sql.Literal(f"violates check {check.name}: {check.expression}"),
+        )
+        for check in table.checks
+    )
+    return sql.SQL("coalesce(_problem, case {} end)").format(whens)
+
+
+def _original_expression(file_format: str, width: int) -> sql.Composable:
     """The row's text for the quarantine: the line itself, or the CSV record re-encoded."""
-    if file_format == "jsonl" or not fields:
+    if file_format == "jsonl" or not width:
         return sql.SQL("coalesce(_original, '')")  # COPY reads an empty line as null
     quoted = sql.SQL(", ").join(
-        sql.SQL("coalesce('\"' || replace({f}, '\"', '\"\"') || '\"', '')").format(
-            f=sql.Identifier(field)
-        )
-        for field in fields
+        sql.SQL("coalesce('\"' || replace({f}, '\"', '\"\"') || '\"', '')").format(f=_field_name(i))
+        for i in range(width)
     )
     return sql.SQL("coalesce(_original, concat_ws(',', {}))").format(quoted)
 
@@ -374,29 +750,126 @@ def _typed_value(column: Column, value: sql.Composable) -> sql.Composable:
     return sql.SQL("coalesce({}, {})").format(typed, sql.SQL(column.default))
 
 
-def _ensure_partitions(connection: psycopg.Connection, table: RawTable) -> tuple[Any, Any]:
-    """Creates the monthly partitions the valid rows need, and the months ahead of this one.
+def _landed_rows(table: RawTable, file_format: str, fields: list[str]) -> sql.Composable:
+    """`_landing` with each column's text once, an empty string read as absent (null)."""
+    values = sql.SQL(", ").join(
+        sql.SQL("nullif({}, '') as {}").format(raw, _value_name(i))
+        for i, raw in enumerate(_raw_values(table, file_format, fields))
+    )
+    if file_format == "csv":
+        return sql.SQL("(select *, {} from _landing offset 0) as valued").format(values)
+    return sql.SQL(
+        "(select *, {values} from ("
+        " select *, case when _deep then null when pg_input_is_valid(_original, 'jsonb')"
+        "  then _original::jsonb end as _doc"
+        " from (select *, {deep} as _deep from _landing offset 0) as measured offset 0"
+        ") as parsed offset 0) as valued"
+    ).format(
+        values=values, deep=sql.SQL("coalesce({}, false)").format(_too_deep(sql.SQL("_original")))
+    )
 
-    Returns the earliest and latest event time of the valid rows.
+
+def _check_rows(
+    connection: psycopg.Connection, table: RawTable, file_format: str, fields: list[str]
+) -> None:
+    """Fills `_checked`: each landed row with its first problem, or its typed values.
+
+    Layers, each materialised once per row (offset 0): the values, the problem found in the
+    text, the typed values (where the text is valid), then the table's CHECK constraints on
+    those typed values.
     """
-    time = sql.Identifier(str(table.time_column))
+    names = [sql.Identifier(c.name) for c in table.columns]
+    carried = sql.SQL("").join(sql.SQL(", {}").format(_field_name(i)) for i in range(len(fields)))
+    connection.execute(
+        sql.SQL(
+            """
+            create temp table _checked on commit drop as
+            select _line, problem, {names},
+                   case when problem is not null then {original} end as original_text
+            from (
+                select *, {constraint} as problem
+                from (
+                    select _line, _original{carried}, _problem, {typed}
+                    from (select *, {problem} as _problem from {landed} offset 0) as reviewed
+                    offset 0
+                ) as typed
+            ) as constrained
+            """
+        ).format(
+            names=sql.SQL(", ").join(names),
+            original=_original_expression(file_format, len(fields)),
+            constraint=_constraint_expression(table),
+            carried=carried,
+            typed=sql.SQL(", ").join(
+                sql.SQL("case when _problem is null then {v} end as {n}").format(
+                    v=_typed_value(c, _value_name(i)), n=names[i]
+                )
+                for i, c in enumerate(table.columns)
+            ),
+            problem=_reason_expression(table, file_format),
+            landed=_landed_rows(table, file_format, fields),
+        )
+    )
+
+
+# --- Partitions: their own short transactions -------------------------------------------------
+
+
+def _months_needed(
+    connection: psycopg.Connection, table: RawTable
+) -> tuple[list[date], tuple[Any, Any]]:
+    """The UTC months of the valid rows, and their earliest and latest event time."""
+    time_column = sql.Identifier(str(table.time_column))
     months = connection.execute(
         sql.SQL(
-            "select date_trunc('month', {time} at time zone 'UTC')::date, min({time}), max({time})"
-            " from _checked where problem is null group by 1"
-        ).format(time=time)
+            "select date_trunc('month', {t} at time zone 'UTC')::date, min({t}), max({t})"
+            " from _checked where problem is null group by 1 order by 1"
+        ).format(t=time_column)
     ).fetchall()
-    for month, _, _ in months:
-        connection.execute(
-            "select raw.ensure_month_partitions(%s::regclass, %s, %s)",
-            (f"raw.{table.name}", month, month),
-        )
-    connection.execute(
-        "select raw.ensure_month_partitions(%s::regclass, now()::date,"
-        " (now() + make_interval(months => %s))::date)",
-        (f"raw.{table.name}", PARTITION_MONTHS_AHEAD),
-    )
-    return min((m[1] for m in months), default=None), max((m[2] for m in months), default=None)
+    low = min((m[1] for m in months), default=None)
+    high = max((m[2] for m in months), default=None)
+    return [m[0] for m in months], (low, high)
+
+
+def _ensure_partitions(warehouse: Warehouse, table: RawTable, months: list[date]) -> None:
+    """Creates the month partitions the rows need, and the months ahead, before the load.
+
+    On a connection of its own, committed at once: the load's transaction never holds a
+    partition-creation lock, and a lock that is not granted within PARTITION_LOCK_TIMEOUT is
+    released and asked for again, so readers never queue behind it for long.
+    """
+    deadline = time.monotonic() + PARTITION_PATIENCE_SECONDS
+    with warehouse.connect(
+        autocommit=True, application_name=f"{APPLICATION_NAME} partitions"
+    ) as db:
+        db.execute("set timezone = 'UTC'")
+        db.execute(f"set lock_timeout = '{PARTITION_LOCK_TIMEOUT}'")
+        parent = f"raw.{table.name}"
+        calls = [(parent, month, month) for month in months]
+        calls.append((parent, None, None))
+        for call in calls:
+            while True:
+                try:
+                    if call[1] is None:
+                        db.execute(
+                            "select raw.ensure_month_partitions(%s::regclass,"
+                            " (now() at time zone 'UTC')::date,"
+                            " (now() at time zone 'UTC' + make_interval(months => %s))::date)",
+                            (parent, PARTITION_MONTHS_AHEAD),
+                        )
+                    else:
+                        db.execute("select raw.ensure_month_partitions(%s::regclass, %s, %s)", call)
+                    break
+                except psycopg.errors.LockNotAvailable:
+                    if time.monotonic() > deadline:
+                        raise LoadError(
+                            f"raw.{table.name} stayed locked by other sessions for"
+                            f" {PARTITION_PATIENCE_SECONDS:g} s; could not create its partitions"
+                        ) from None
+                    time.sleep(0.2)
+
+
+# --- Insert, ledger, and the load of one file -------------------------------------------------
 
 
 def _new_rows(table: RawTable, time_bounds: tuple[Any, Any]) -> sql.Composable:
@@ -454,53 +927,15 @@ def _event_dates_statement(table: RawTable, load_id: int) -> sql.Composable:
     ).format(load_id=sql.Literal(load_id), table=sql.Literal(table.name), day=day)
 
 
-def _check_rows(
-    connection: psycopg.Connection, table: RawTable, file_format: str, fields: list[str]
-) -> None:
-    """Fills `_checked`: each landed row with its first problem, or its typed values."""
-    values = _field_values(table, file_format, fields)
-    if file_format == "jsonl":
-        source_rows = sql.SQL(
-            "(select *, case when pg_input_is_valid(_original, 'jsonb')"
-            " then _original::jsonb end as _doc from _landing) as landed"
-        )
-    else:
-        source_rows = sql.SQL("_landing")
-    connection.execute(
-        sql.SQL(
-            """
-            create temp table _checked on commit drop as
-            select _line, problem, {typed},
-                   case when problem is not null then {original} end as original_text
-            -- offset 0 keeps the planner from inlining the CASE into every column below
-            from (select *, {problem} as problem from {source_rows} offset 0) as reviewed
-            """
-        ).format(
-            original=_original_expression(file_format, fields),
-            typed=sql.SQL(", ").join(
-                sql.SQL("case when problem is null then {v} end as {n}").format(
-                    v=_typed_value(c, values[c.name]), n=sql.Identifier(c.name)
-                )
-                for c in table.columns
-            ),
-            problem=_reason_expression(table, file_format, values),
-            source_rows=source_rows,
-        )
-    )
-
-
-def _validate_and_insert(
+def _insert(
     connection: psycopg.Connection,
     table: RawTable,
-    file_format: str,
-    fields: list[str],
+    time_bounds: tuple[Any, Any],
     load_id: int,
     source: str,
     file_name: str,
 ) -> tuple[int, int, int]:
     """Quarantines invalid rows and inserts the valid ones; returns (read, quarantined, loaded)."""
-    _check_rows(connection, table, file_format, fields)
-    time_bounds = _ensure_partitions(connection, table) if table.time_column else (None, None)
     columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns)
     dated = _dated_column(table)
     returning = sql.Identifier(dated) if dated else sql.SQL("1")
@@ -545,6 +980,30 @@ def _validate_and_insert(
     return read, quarantined, loaded
 
 
+def _claim(
+    connection: psycopg.Connection,
+    source: str,
+    table: str,
+    path: Path,
+    sha256: str,
+    size: int,
+    started_at: datetime,
+) -> int | None:
+    """Enters the file in the ledger; None when these bytes are loaded already.
+
+    When another process is loading the same bytes right now, this waits for its transaction:
+    if it commits, the file is already loaded; if it fails, this load goes ahead.
+    """
+    row = connection.execute(
+        "insert into raw._loads (source, table_name, file_name, content_sha256, file_bytes,"
+        " rows_read, rows_loaded, rows_quarantined, rows_duplicate, started_at)"
+        " values (%s, %s, %s, %s, %s, 0, 0, 0, 0, %s)"
+        " on conflict (table_name, content_sha256) do nothing returning load_id",
+        (source, table, path.name, sha256, size, started_at),
+    ).fetchone()
+    return row[0] if row else None
+
+
 def _previous_load(connection: psycopg.Connection, table: str, sha256: str) -> int | None:
     row = connection.execute(
         "select load_id from raw._loads where table_name = %s and content_sha256 = %s",
@@ -558,47 +1017,57 @@ def file_format_of(path: Path) -> str:
         return FORMATS[path.suffix.lower()]
     except KeyError:
         raise LoadError(
-            f"{path.name}: unsupported file type '{path.suffix}' (use .csv or .jsonl)"
+            f"{display_name(path)}: unsupported file type '{path.suffix}' (use .csv or .jsonl)"
         ) from None
+
+
+def _checked_file(path: Path) -> None:
+    """Refuses, before anything is written, a file that cannot or must not be loaded now."""
+    name = display_name(path)
+    if name != path.name:
+        raise LoadError(f"{name}: the file name is not valid UTF-8; rename the file")
+    if not path.is_file():
+        raise LoadError(f"{path}: no such file")
+    _check_encoding(path)
+    problem = completeness_problem(path)
+    if problem:
+        raise FileNotReady(f"{name}: not loaded: {problem}")
 
 
 def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -> LoadResult:
     """Loads one file in one transaction; a file already loaded (same bytes) is a no-op."""
     path = Path(path)
-    if not path.is_file():
-        raise LoadError(f"{path}: no such file")
+    _checked_file(path)
     file_format = file_format_of(path)
     table_name = table_name or table_for_file(path.name)
     source = source_of(table_name)
+    before = FileState.of(path)
     sha256 = file_sha256(path)
     started_at = datetime.now(UTC)
-    with warehouse.connect() as connection:
+    with warehouse.connect(application_name=APPLICATION_NAME) as connection:
+        # Naive timestamps in the files are UTC.
         connection.execute("set timezone = 'UTC'")
         # Room for one file's landing and checked rows in memory rather than temp files.
         connection.execute(f"set temp_buffers = '{LOAD_MEMORY}'")
         connection.execute(f"set work_mem = '{LOAD_MEMORY}'")
-        previous = _previous_load(connection, table_name, sha256)
-        if previous is not None:
+        load_id = _claim(connection, source, table_name, path, sha256, before.size, started_at)
+        if load_id is None:
+            previous = _previous_load(connection, table_name, sha256)
             return LoadResult(path.name, table_name, load_id=previous, already_loaded=True)
         table = describe_table(connection, table_name)
-        load_id = connection.execute(
-            "insert into raw._loads (source, table_name, is_catalog, file_name, content_sha256,"
-            " file_bytes, rows_read, rows_loaded, rows_quarantined, rows_duplicate, started_at)"
-            " values (%s, %s, %s, %s, %s, %s, 0, 0, 0, 0, %s) returning load_id",
-            (
-                source,
-                table_name,
-                table.time_column is None,
-                path.name,
-                sha256,
-                path.stat().st_size,
-                started_at,
-            ),
-        ).fetchone()[0]
-        _land(connection, path, file_format, table)
+        connection.execute(
+            "update raw._loads set is_catalog = %s where load_id = %s",
+            (table.time_column is None, load_id),
+        )
         fields = _csv_header(path, table) if file_format == "csv" else []
-        read, quarantined, loaded = _validate_and_insert(
-            connection, table, file_format, fields, load_id, source, path.name
+        _land(connection, path, file_format, len(fields))
+        _check_rows(connection, table, file_format, fields)
+        time_bounds: tuple[Any, Any] = (None, None)
+        if table.time_column:
+            months, time_bounds = _months_needed(connection, table)
+            _ensure_partitions(warehouse, table, months)
+        read, quarantined, loaded = _insert(
+            connection, table, time_bounds, load_id, source, path.name
         )
         result = LoadResult(
             path.name, table_name, read, loaded, quarantined, read - quarantined - loaded, load_id
@@ -608,6 +1077,11 @@ def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -
             " rows_duplicate = %s, finished_at = now() where load_id = %s",
             (read, loaded, quarantined, result.rows_duplicate, load_id),
         )
+        if FileState.of(path) != before:
+            raise LoadError(
+                f"{display_name(path)}: the file changed while it was being loaded;"
+                " nothing was loaded, load it again once it is complete"
+            )
     return result
 
 
@@ -627,14 +1101,3 @@ def summarize(results: list[LoadResult]) -> str:
         note = f"  ({skipped} already loaded)" if skipped else ""
         lines.append(f"{table:<22}{files:>7}{loaded:>11}{rejected:>10}{duplicates:>12}{note}")
     return "\n".join(lines)
-
-
-def landing_files(paths: list[Path]) -> list[Path]:
-    """Expands folders into their .csv/.jsonl files, in name order (dates sort correctly)."""
-    files: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in FORMATS)
-        else:
-            files.append(path)
-    return files

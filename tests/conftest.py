@@ -10,7 +10,7 @@ import pytest
 
 from ingest import migrate
 from ingest.warehouse import Warehouse, resolve
-from tests.databases import fresh_database
+from tests.databases import cloned_database, fresh_database
 
 
 @pytest.fixture(scope="session")
@@ -24,11 +24,20 @@ def empty_warehouse(server: Warehouse) -> Iterator[Warehouse]:
         yield warehouse
 
 
+@pytest.fixture(scope="session")
+def migrated_template(server: Warehouse) -> Iterator[Warehouse]:
+    """The raw schema migrated once per session: every test copies it (a file copy) instead of
+    running the migrations again (a second a test)."""
+    with fresh_database(server, "template") as template:
+        migrate.migrate(template)
+        yield template
+
+
 @pytest.fixture
-def warehouse(empty_warehouse: Warehouse) -> Warehouse:
-    """A fresh database with the raw schema migrated."""
-    migrate.migrate(empty_warehouse)
-    return empty_warehouse
+def warehouse(server: Warehouse, migrated_template: Warehouse) -> Iterator[Warehouse]:
+    """A database of its own with the raw schema migrated."""
+    with cloned_database(server, migrated_template) as warehouse:
+        yield warehouse
 
 
 @pytest.fixture

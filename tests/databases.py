@@ -38,4 +38,8 @@ def cloned_database(server: Warehouse, template: Warehouse) -> AbstractContextMa
             " where datname = %s and pid <> pg_backend_pid()",
             (template.dbname,),
         )
-    return _database(server, "clone", f'create database "{{name}}" template "{template.dbname}"')
+    return _database(
+        server,
+        "clone",
+        f'create database "{{name}}" template "{template.dbname}" strategy file_copy',
+    )

@@ -32,8 +32,10 @@ def _bin(name: str) -> str:
 
 def _timed(command: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run(command, check=True, env=env, cwd=PROJECT_ROOT,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    done = subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-20:]
+        raise SystemExit(f"error: {' '.join(command[:4])} failed:\n" + "\n".join(tail))
     return time.perf_counter() - started
 
 
