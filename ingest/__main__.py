@@ -27,7 +27,7 @@ def _cmd_dsn(_: argparse.Namespace) -> None:
 
 
 def _cmd_env(_: argparse.Namespace) -> None:
-    for name, value in warehouse.resolve().libpq_env().items():
+    for name, value in warehouse.resolve().dbt_env().items():
         print(f"export {name}={shlex.quote(value)}")
 
 

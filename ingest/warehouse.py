@@ -9,6 +9,7 @@ everything at that server instead, with no code change.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -19,6 +20,9 @@ import psycopg
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 URL_VARIABLE = "WAREHOUSE_URL"
+# The salt of the hashed IP addresses (staging's salted_hash): a secret, never a constant.
+SALT_VARIABLE = "WAREHOUSE_PII_SALT"
+SALT_FILE = "pii_salt"
 LIBPQ_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
 
 
@@ -57,6 +61,12 @@ class Warehouse:
             "PGPASSWORD": self.password,
             "PGDATABASE": self.dbname,
         }
+
+    def dbt_env(self) -> dict[str, str]:
+        """What a dbt process building this warehouse needs: the PG* variables, and the salt of
+        the hashed IP addresses when there is one (staging refuses to build without)."""
+        salt = pii_salt(self)
+        return {**self.libpq_env(), **({SALT_VARIABLE: salt} if salt else {})}
 
     def with_database(self, dbname: str) -> Warehouse:
         return replace(self, dbname=dbname)
@@ -115,6 +125,29 @@ def _from_libpq_env(environ: dict[str, str]) -> Warehouse:
         password=environ.get("PGPASSWORD", ""),
         dbname=environ.get("PGDATABASE", "postgres"),
     )
+
+
+def pii_salt(warehouse: Warehouse) -> str | None:
+    """WAREHOUSE_PII_SALT; with none set, the embedded warehouse's own salt, made once (random)
+    and kept in its folder, readable by its owner only. A configured server has none: its
+    deployment sets one, and staging refuses to build until it does."""
+    if os.environ.get(SALT_VARIABLE):
+        return os.environ[SALT_VARIABLE]
+    if not warehouse.embedded:
+        return None
+    path = embedded_data_dir().parent / SALT_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{SALT_FILE}.{os.getpid()}")
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)  # whole or not at all; the first of two processes wins
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
 
 
 def _ensure_private_runtime_dir() -> None:

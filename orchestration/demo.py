@@ -7,17 +7,16 @@ check's result.
 """
 
 import argparse
-import os
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import dagster as dg
 
 from ingest import generator, migrate
 from ingest.warehouse import resolve
 from orchestration.definitions import build_definitions
+from orchestration.lib.instance import dagster_home
 from orchestration.lib.jobs import LOAD_JOB
 from orchestration.lib.schedules import RANGE_END_TAG, RANGE_START_TAG
 from orchestration.lib.settings import Settings
@@ -28,12 +27,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def _instance() -> dg.DagsterInstance:
-    home = Path(
-        os.environ.setdefault(
-            "DAGSTER_HOME", str(Settings.from_env().landing_dir.parent / "dagster")
-        )
-    )
-    home.mkdir(parents=True, exist_ok=True)
+    dagster_home()
     return dg.DagsterInstance.get()
 
 

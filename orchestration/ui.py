@@ -12,13 +12,13 @@ from pathlib import Path
 
 from ingest import migrate
 from ingest.warehouse import PROJECT_ROOT, resolve
+from orchestration.lib.instance import dagster_home
 
 
 def main() -> None:
     warehouse = resolve()  # starts the embedded server before the UI needs it
     migrate.migrate(warehouse)
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".warehouse" / "dagster")))
-    home.mkdir(parents=True, exist_ok=True)
+    dagster_home()
     host = os.environ.get("DAGSTER_UI_HOST", "127.0.0.1")
     port = os.environ.get("DAGSTER_UI_PORT", "3000")
     print(f"Dagster UI: http://{host}:{port}  (warehouse: {warehouse.url})", flush=True)

@@ -26,8 +26,8 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 @contextmanager
 def pointed_at(warehouse: Warehouse) -> Iterator[None]:
     """The PG* variables the profile reads, set for the duration of one dbt call."""
-    saved = {name: os.environ.get(name) for name in warehouse.libpq_env()}
-    os.environ.update(warehouse.libpq_env())
+    saved = {name: os.environ.get(name) for name in warehouse.dbt_env()}
+    os.environ.update(warehouse.dbt_env())
     try:
         yield
     finally:

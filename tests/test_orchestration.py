@@ -21,7 +21,7 @@ import pytest
 from ingest import loader, migrate
 from ingest.generator import GeneratorSpec, generate
 from ingest.sources import REGISTERED
-from ingest.warehouse import PROJECT_ROOT, Warehouse
+from ingest.warehouse import PROJECT_ROOT, SALT_VARIABLE, Warehouse
 from orchestration.definitions import build_definitions
 from orchestration.demo import QUIET
 from orchestration.lib.dbt import dbt_project, has_models
@@ -65,13 +65,16 @@ def _run(location: Location, job: str, **kwargs: object) -> dg.ExecuteInProcessR
 
 @contextmanager
 def _warehouse_url(warehouse: Warehouse) -> Iterator[None]:
-    """Points the code location's resources (ingest.warehouse.resolve) at one database."""
-    saved = os.environ.get("WAREHOUSE_URL")
-    os.environ["WAREHOUSE_URL"] = warehouse.url
+    """Points the code location's resources (ingest.warehouse.resolve) at one database, as a
+    deployment configures a server: its URL and its salt."""
+    settings = {"WAREHOUSE_URL": warehouse.url, SALT_VARIABLE: "test-salt-of-a-deployment"}
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     try:
         yield
     finally:
-        os.environ.pop("WAREHOUSE_URL") if saved is None else os.environ.update(WAREHOUSE_URL=saved)
+        for name, value in saved.items():
+            os.environ.pop(name) if value is None else os.environ.update({name: value})
 
 
 @pytest.fixture(scope="module")

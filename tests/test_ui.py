@@ -122,6 +122,7 @@ def ui(server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         env = {
             **os.environ,
             "WAREHOUSE_URL": warehouse.url,
+            "WAREHOUSE_PII_SALT": "test-salt-of-a-deployment",
             "DAGSTER_HOME": str(work / "dagster"),
             "WAREHOUSE_LANDING_DIR": str(settings.landing_dir),
             "WAREHOUSE_PARTITIONS_START": settings.partitions_start,

@@ -31,6 +31,8 @@ from orchestration.lib.settings import DBT_PROJECT_DIR
 from orchestration.lib.translator import WarehouseTranslator
 
 MODEL_LAYERS = ("staging", "intermediate", "marts")
+# Every dbt run that writes the warehouse is in this pool: one at a time (dagster.yaml).
+WAREHOUSE_POOL = "warehouse"
 
 
 def dbt_project() -> DbtProject:
@@ -73,7 +75,7 @@ def prepare_manifest(project: DbtProject, warehouse: Warehouse) -> Path:
         [dbt_executable(), "parse", "--quiet",
          "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
         check=True,
-        env={**os.environ, **warehouse.libpq_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        env={**os.environ, **warehouse.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )  # fmt: skip
     return manifest
 
@@ -132,6 +134,7 @@ def build_source_dbt_assets(
         backfill_policy=dg.BackfillPolicy.single_run(),
         dagster_dbt_translator=translator,
         name=f"{source}_dbt_models",
+        pool=WAREHOUSE_POOL,
     )
     def source_dbt_models(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource

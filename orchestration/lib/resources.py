@@ -18,5 +18,5 @@ class WarehouseResource(dg.ConfigurableResource):
     def export_to_dbt(self) -> Warehouse:
         """Points dbt subprocesses of this run at the warehouse (profiles.example.yml reads PG*)."""
         warehouse = self.get()
-        os.environ.update(warehouse.libpq_env())
+        os.environ.update(warehouse.dbt_env())
         return warehouse

@@ -64,7 +64,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for path in generate(spec, Path(tmp), tables=SOURCES["registry"]):
                 loader.load_file(warehouse, path)
-            env = {**os.environ, **warehouse.libpq_env(), "WAREHOUSE_URL": warehouse.url,
+            env = {**os.environ, **warehouse.dbt_env(), "WAREHOUSE_URL": warehouse.url,
                    "DAGSTER_HOME": tmp, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
                    "WAREHOUSE_PARTITIONS_START": spec.first_day.isoformat()}  # fmt: skip
             run_days = [spec.first_day + timedelta(days=n + 1) for n in range(days)]

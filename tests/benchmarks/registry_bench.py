@@ -164,7 +164,7 @@ def run_dbt(warehouse: Warehouse, work: Path, *args: str, **dbt_vars: str) -> tu
     ]  # fmt: skip
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
-    environment = {**os.environ, **warehouse.libpq_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    environment = {**os.environ, **warehouse.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     log = work / "logs" / "dbt.log"
     log.unlink(missing_ok=True)
     subprocess.run(command, check=True, env=environment)

@@ -4,6 +4,7 @@ snapshots included."""
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from ingest import loader
 from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
-from ingest.warehouse import Warehouse
+from ingest.warehouse import SALT_VARIABLE, Warehouse
 from tests.dbt_support import DbtProject
 from tests.registry.recompute import RawRegistry, assert_every_mart_matches, fetch
 
@@ -120,3 +121,56 @@ def test_a_bare_build_catches_up_late_data_of_any_age(warehouse: Warehouse, tmp_
         f" where period_start = '{before_the_data}'",
     )
     assert row["views"] == 12, "a day before the data began now has its late views"
+
+
+def test_a_re_sent_event_with_another_time_counts_once_whatever_the_windows(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """One event id is one event: the copy loaded first wins everywhere, whichever days are
+    built and in what order, and no window fails staging's unique event ids."""
+    spec = GeneratorSpec(events=6_000, days=10, seed=3, duplicate_share=0.0, late_share=0.0)
+    for path in generate(spec, tmp_path / "landing", tables=SOURCES["registry"]):
+        loader.load_file(warehouse, path)
+    [original] = fetch(
+        warehouse,
+        "select event_id, downloaded_at, module_name, version from raw.download_events"
+        " order by event_id limit 1",
+    )
+    first_day = original["downloaded_at"].date()
+    other_day = spec.last_day if first_day != spec.last_day else spec.first_day
+    rows = [
+        {**original, "downloaded_at": f"{other_day}T07:00:00Z"},  # re-sent, another day
+        {**original, "event_id": "twice", "downloaded_at": f"{other_day}T09:00:00Z"},
+        {**original, "event_id": "twice", "downloaded_at": f"{first_day}T10:00:00Z"},
+    ]
+    for row in rows:
+        row.update(language="go", success=True)
+    loader.load_file(warehouse, _write(tmp_path / "download_events__resent.csv", rows))
+
+    dbt = DbtProject(warehouse, tmp_path)
+    dbt("run", "--select", *REGISTRY_MODELS, min_date=str(other_day), max_date=str(other_day))
+    dbt("build", "--select", *REGISTRY_MODELS, min_date=str(first_day), max_date=str(first_day))
+    dbt("build", "--select", *REGISTRY_MODELS)  # every test passes: event ids stay unique
+
+    staged = fetch(
+        warehouse,
+        "select event_id, event_date from staging.stg_registry__download_events"
+        f" where event_id in ('{original['event_id']}', 'twice')",
+    )
+    # The original was loaded first; of the two copies loaded together, the earlier time.
+    assert sorted((r["event_id"], r["event_date"]) for r in staged) == sorted(
+        [(original["event_id"], first_day), ("twice", min(first_day, other_day))]
+    )
+    assert_every_mart_matches(warehouse, RawRegistry.read(warehouse))
+
+
+def test_staging_refuses_to_hash_without_a_salt(
+    warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A configured server whose deployment set no salt: one clear error, nothing hashed."""
+    monkeypatch.delenv(SALT_VARIABLE, raising=False)
+    configured = replace(warehouse, embedded=False)
+    with pytest.raises(AssertionError, match="WAREHOUSE_PII_SALT is not set"):
+        DbtProject(configured, tmp_path)("run", "--select", "stg_registry__download_events")
+    [row] = fetch(warehouse, "select to_regclass('staging.stg_registry__download_events') as t")
+    assert row["t"] is None

@@ -1,9 +1,18 @@
 {#- Personal data reduced to what analytics needs, before anything downstream sees it. -#}
 
 {#- A salted SHA-256 of a value (an IP address): countable, not reversible without the salt.
-    The salt is a secret: set WAREHOUSE_PII_SALT in every real deployment. -#}
+    The salt is a secret from env WAREHOUSE_PII_SALT (the embedded warehouse makes its own,
+    ingest.warehouse.pii_salt); without one, staging refuses to build rather than hash with a
+    constant anyone could enumerate IPv4 against. -#}
 {% macro salted_hash(column) -%}
-    encode(sha256(convert_to('{{ env_var("WAREHOUSE_PII_SALT", "dev-only-salt") }}' || {{ column }}::text, 'UTF8')), 'hex')
+    {%- set salt = env_var("WAREHOUSE_PII_SALT", "") -%}
+    {%- if execute and not salt -%}
+        {{ exceptions.raise_compiler_error(
+            "WAREHOUSE_PII_SALT is not set: the IP addresses would be hashed without a secret."
+            ~ " Set it to a long random value, or `eval \"$(make -s env)\"` for the embedded"
+            ~ " warehouse") }}
+    {%- endif -%}
+    encode(sha256(convert_to('{{ salt }}' || {{ column }}::text, 'UTF8')), 'hex')
 {%- endmacro %}
 
 {#- The kind of client behind a user agent: cli, sdk, browser or other. -#}

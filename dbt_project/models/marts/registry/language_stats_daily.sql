@@ -1,4 +1,4 @@
-{{ config(indexes=[{'columns': ['period_start']}, {'columns': ['language', 'period_start']}]) }}
+{{ config(indexes=[{'columns': ['language', 'period_start']}]) }}
 
 {%- set window = get_event_window('day', reopen_incomplete=true) %}
 

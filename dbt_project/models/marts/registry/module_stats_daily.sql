@@ -1,3 +1,3 @@
-{{ config(indexes=[{'columns': ['period_start']}, {'columns': ['module_name', 'period_start']}]) }}
+{{ config(indexes=[{'columns': ['module_name', 'period_start']}]) }}
 
 {{ module_stats_rollup('day') }}

@@ -1,6 +1,4 @@
-{{ config(
-    indexes=[{'columns': ['period_start']}, {'columns': ['organization_id', 'period_start']}],
-) }}
+{{ config(indexes=[{'columns': ['organization_id', 'period_start']}]) }}
 
 {#-
     Usage per organization and day. An organization has a row on a day of registry data (a
