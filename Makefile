@@ -8,7 +8,7 @@ DAYS   ?= 60
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_HOME ?= $(CURDIR)/.warehouse/dagster
 
-.PHONY: install demo test test-fast lint dsn env stop ui bench clean
+.PHONY: install demo test test-fast lint dsn dsn-owner env stop ui bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,11 @@ lint: install  ## ruff on the Python, sqlfluff on the dbt models
 	$(BIN)/ruff format --check .
 	cd dbt_project && ../$(BIN)/sqlfluff lint models --processes 2 --disable-progress-bar
 
-dsn: install  ## the connection string psql or a BI tool uses
+dsn: install  ## the read-only connection string a BI tool (or psql) uses
 	@$(BIN)/python -m ingest dsn
+
+dsn-owner: install  ## the owner role's connection string (loads, builds, DDL)
+	@$(BIN)/python -m ingest dsn --owner
 
 env: install  ## export lines for dbt and psql: eval "$$(make -s env)"
 	@$(BIN)/python -m ingest env

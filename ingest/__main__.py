@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from ingest import generator, loader, migrate, warehouse
+from ingest import access, embedded, generator, loader, migrate, warehouse
 from ingest.sources import UnknownSource, source_of, table_for_file, tables_of
 
 
@@ -22,8 +22,21 @@ def _cmd_migrate(_: argparse.Namespace) -> None:
     print(f"raw schema up to date ({len(applied)} migration(s) applied)")
 
 
-def _cmd_dsn(_: argparse.Namespace) -> None:
-    print(warehouse.resolve().url)
+def _cmd_dsn(args: argparse.Namespace) -> None:
+    """The reader's connection string (BI tools), or the owner's with --owner; over TCP."""
+    owner = warehouse.resolve()
+    if owner.embedded:
+        owner = embedded.over_tcp(owner)
+    print(owner.url if args.owner else access.reader_of(owner).url)
+
+
+def _cmd_roles(_: argparse.Namespace) -> None:
+    connection = warehouse.resolve()
+    if connection.embedded:
+        connection = embedded.start_superuser()
+    owner_role, reader_role = access.owner(connection.embedded), access.reader(connection.embedded)
+    access.set_up(connection, owner_role, reader_role)
+    print(f"roles ready: owner {owner_role.name}, reader {reader_role.name}")
 
 
 def _cmd_env(_: argparse.Namespace) -> None:
@@ -32,7 +45,7 @@ def _cmd_env(_: argparse.Namespace) -> None:
 
 
 def _cmd_stop(_: argparse.Namespace) -> None:
-    stopped = warehouse.stop_embedded()
+    stopped = embedded.stop()
     print("embedded warehouse stopped" if stopped else "no embedded warehouse running")
 
 
@@ -124,9 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="create or upgrade the raw schema").set_defaults(
         run=_cmd_migrate
     )
+    dsn = commands.add_parser(
+        "dsn", help="print the read-only connection string for a BI tool (or psql)"
+    )
+    dsn.add_argument("--owner", action="store_true", help="the owner role's instead")
+    dsn.set_defaults(run=_cmd_dsn)
     commands.add_parser(
-        "dsn", help="print the connection string for psql or a BI tool"
-    ).set_defaults(run=_cmd_dsn)
+        "roles", help="create or update the owner and reader roles (needs CREATEROLE)"
+    ).set_defaults(run=_cmd_roles)
     commands.add_parser(
         "env", help="print export lines of the PG* variables for dbt and psql"
     ).set_defaults(run=_cmd_env)
@@ -174,7 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.run(args)
     except BatchFailed:
         return 2
-    except (loader.LoadError, UnknownSource, warehouse.WarehouseUnreachable) as error:
+    except (
+        loader.LoadError,
+        UnknownSource,
+        warehouse.WarehouseUnreachable,
+        access.AccessNotConfigured,
+    ) as error:
         _report_error(str(error))
         return 2
     except psycopg.Error as error:

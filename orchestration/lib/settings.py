@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.warehouse import PROJECT_ROOT, embedded_data_dir
+from ingest.warehouse import PROJECT_ROOT, warehouse_dir
 
 
 @dataclass(frozen=True)
@@ -20,9 +20,7 @@ class Settings:
     def from_env(cls) -> Settings:
         return cls(
             # Where new source files arrive; the load asset takes every file not loaded yet.
-            landing_dir=Path(
-                os.environ.get("WAREHOUSE_LANDING_DIR", embedded_data_dir().parent / "landing")
-            ),
+            landing_dir=Path(os.environ.get("WAREHOUSE_LANDING_DIR", warehouse_dir() / "landing")),
             # First daily partition (UTC); earlier history is built by a run without a window.
             partitions_start=os.environ.get("WAREHOUSE_PARTITIONS_START", "2026-01-01"),
             # The rolling restatement re-runs this many days before today for late events.

@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
-from ingest import loader, migrate
+from ingest import access, embedded, loader, migrate
 from ingest.generator import GeneratorSpec, generate
 from ingest.warehouse import Warehouse
 from tests.databases import cloned_database, fresh_database
@@ -273,3 +274,30 @@ def test_a_snapshot_recomputed_empty_keeps_no_stale_rows(
             )
         dbt("run", "--select", "trending_modules", "--vars", f"{{as_of_date: {before_the_data}}}")
         assert before_the_data not in expected.stored_snapshot_days(warehouse, "trending_modules")
+
+
+def test_the_reader_reads_every_mart_and_nothing_upstream(
+    built: Warehouse, server: Warehouse
+) -> None:
+    """The role BI tools log in as (`make dsn`), over TCP: every registry mart the build made,
+    a mart added later too (default privileges), no staging, intermediate or raw table."""
+    with built.connect() as connection:
+        marts = [
+            name
+            for (name,) in connection.execute(
+                "select tablename from pg_tables where schemaname = 'marts' order by 1"
+            )
+        ]
+    assert len(marts) == 9, marts
+    with cloned_database(server, built) as warehouse:
+        owner = embedded.over_tcp(warehouse) if warehouse.embedded else warehouse
+        reader = access.reader_of(owner)
+        with warehouse.cursor() as cursor:
+            cursor.execute("create table marts.added_later as select 1 as x")
+        with reader.connect() as connection:
+            for mart in [*marts, "added_later"]:
+                assert connection.execute(f"select count(*) from marts.{mart}").fetchone()[0]
+            for table in ("staging.stg_registry__download_events", "raw._loads"):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    connection.execute(f"select 1 from {table} limit 1")
+                connection.rollback()
