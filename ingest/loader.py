@@ -896,6 +896,45 @@ def _new_rows(table: RawTable, time_bounds: tuple[Any, Any]) -> sql.Composable:
     ).format(keys=keys, target=table.qualified, match=match)
 
 
+EVENT_ID = "event_id"
+
+
+def _claim_event_ids(connection: psycopg.Connection, table: RawTable, load_id: int) -> None:
+    """One event id is one event whatever its time: enters the file's new ids in
+    raw._event_ids (the first valid line of each), then marks every valid row whose id is kept
+    with another time, from an earlier load or an earlier line, as a re-sent copy.
+
+    A load claiming the same id at the same moment makes this wait for its commit; the id is
+    then that load's (each statement here sees what committed before it started).
+    """
+    time = sql.Identifier(str(table.time_column))
+    connection.execute(
+        sql.SQL(
+            "insert into raw._event_ids (table_name, event_id, event_time, load_id)"
+            " select distinct on (event_id) {table}, event_id, {time}, {load_id}"
+            " from _checked where problem is null order by event_id, _line"
+            " on conflict do nothing"
+        ).format(table=sql.Literal(table.name), time=time, load_id=sql.Literal(load_id))
+    )
+    connection.execute(
+        sql.SQL(
+            "update _checked as copy"
+            " set problem = format({reason}, copy.event_id, {time_name}, kept.event_time),"
+            "     original_text = (to_jsonb(copy) - '_line' - 'problem' - 'original_text')::text"
+            " from raw._event_ids as kept"
+            " where copy.problem is null and kept.table_name = {table}"
+            "   and kept.event_id = copy.event_id and kept.event_time <> copy.{time}"
+        ).format(
+            table=sql.Literal(table.name),
+            time=time,
+            time_name=sql.Literal(table.time_column),
+            reason=sql.Literal(
+                "re-sent event: event_id %s is kept with %s %s (the copy loaded first wins)"
+            ),
+        )
+    )
+
+
 # A catalog row counts from the day it was created on; a catalog without that column from
 # always (a schema field changes every day's health).
 CATALOG_DATE_COLUMN = "created_at"
@@ -1063,7 +1102,8 @@ def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -
         _land(connection, path, file_format, len(fields))
         _check_rows(connection, table, file_format, fields)
         time_bounds: tuple[Any, Any] = (None, None)
-        if table.time_column:
+        if table.time_column and EVENT_ID in (column.name for column in table.columns):
+            _claim_event_ids(connection, table, load_id)
             months, time_bounds = _months_needed(connection, table)
             _ensure_partitions(warehouse, table, months)
         read, quarantined, loaded = _insert(

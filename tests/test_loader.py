@@ -207,6 +207,42 @@ def test_duplicates_within_a_file_are_skipped_and_counted(
     assert (result.rows_read, result.rows_loaded, result.rows_duplicate) == (4, 2, 2)
 
 
+def test_a_re_sent_event_is_quarantined_and_the_copy_loaded_first_kept(
+    warehouse: Warehouse, landing: Path
+) -> None:
+    """The same event id with another time, in a later file (months away, so no partition
+    or window holds both) or later in the same file: one event, the first copy."""
+    loader.load_file(
+        warehouse, write_csv(landing, "download_events__1.csv", [download(1), download(2)])
+    )
+    rows: list[dict[str, object] | str] = [
+        download(1, downloaded_at="2026-07-15T08:00:00Z"),  # re-sent, another month
+        download(2),  # the same copy again: a duplicate
+        download(3),
+        download(3, downloaded_at="2026-03-05T11:00:00Z"),  # re-sent within the file
+    ]
+    result = loader.load_file(warehouse, write_csv(landing, "download_events__2.csv", rows))
+
+    assert (result.rows_loaded, result.rows_quarantined, result.rows_duplicate) == (1, 2, 1)
+    kept = scalar(
+        warehouse,
+        "select string_agg(event_id || ' ' || downloaded_at, ', ' order by event_id)"
+        " from raw.download_events",
+    )
+    assert kept == (
+        "dl-000001 2026-03-02 10:00:00+00, dl-000002 2026-03-03 10:00:00+00,"
+        " dl-000003 2026-03-04 10:00:00+00"
+    )
+    reasons = [(line, reason) for _, line, _, reason, _, _ in quarantined(warehouse)]
+    assert reasons == [
+        (2, "re-sent event: event_id dl-000001 is kept with downloaded_at"
+            " 2026-03-02 10:00:00+00 (the copy loaded first wins)"),
+        (5, "re-sent event: event_id dl-000003 is kept with downloaded_at"
+            " 2026-03-04 10:00:00+00 (the copy loaded first wins)"),
+    ]  # fmt: skip
+    assert '"downloaded_at": "2026-07-15T08:00:00+00:00"' in quarantined(warehouse)[0][2]
+
+
 def test_csv_and_json_lines_load_identical_rows(warehouse: Warehouse, landing: Path) -> None:
     rows = [download(n, error_message='said "no", then, left') for n in range(20)]
     snapshot = (

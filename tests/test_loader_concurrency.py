@@ -340,3 +340,86 @@ def test_a_time_zone_database_migrated_before_the_fix_is_realigned(
     ]
     with pytest.raises(psycopg.errors.UndefinedTable):
         scalar(empty_warehouse, f"select count(*) from raw.download_events_{start:%Y_%m}_tz")
+
+
+def test_the_same_event_with_two_times_loaded_at_once_is_kept_once(
+    warehouse: Warehouse, landing: Path
+) -> None:
+    """Two files, one event id, two times, loaded at the same moment: whichever load claims
+    the id first keeps its copy, the other quarantines its own; never both, never neither."""
+    paths = [
+        write_csv(
+            landing,
+            f"download_events__copy{k}.csv",
+            [download(7, downloaded_at=f"2026-0{3 + k}-10T00:00:00Z"), download(100 + k)],
+        )
+        for k in range(2)
+    ]
+    claiming = "lock table raw._event_ids in access exclusive mode"
+    with lined_up(warehouse, claiming, 2, doing=r"raw\._event_ids"):
+        processes = [start_cli(warehouse, "load", str(path)) for path in paths]
+    outcomes = [finish(p) for p in processes]
+
+    assert [code for code, _, _ in outcomes] == [0, 0], outcomes
+    assert scalar(warehouse, "select count(*) from raw.download_events") == 3
+    assert (
+        scalar(
+            warehouse,
+            "select count(*) from raw._quarantine as copy join raw.download_events as kept"
+            " on kept.event_id = 'dl-000007'"
+            " where copy.reason like 're-sent event: event_id dl-000007 is kept with %%'"
+            " and (copy.original_text::jsonb ->> 'downloaded_at')::timestamptz <> kept.downloaded_at",
+        )
+        == 1
+    )
+
+
+def test_re_sent_copies_loaded_before_the_id_ledger_move_to_quarantine(
+    empty_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 0011: of the copies already in raw, the one loaded first stays; the others go
+    to quarantine, and their loads count as new so the next dbt run rebuilds their days."""
+    everything = migrate.available_migrations()
+    monkeypatch.setattr(
+        migrate, "available_migrations", lambda: [m for m in everything if m.version <= 10]
+    )
+    migrate.migrate(empty_warehouse)
+    with empty_warehouse.connect() as db:
+        for load, day in ((1, "2026-03-01"), (2, "2026-05-01")):
+            db.execute(
+                "insert into raw._loads (source, table_name, file_name, content_sha256,"
+                " file_bytes, rows_read, rows_loaded, rows_quarantined, rows_duplicate,"
+                " started_at) values ('registry', 'download_events', %s, %s, 1, 2, 2, 0, 0,"
+                " now())",
+                (f"file{load}", f"sha{load}"),
+            )
+            db.execute(
+                "insert into raw.download_events (event_id, downloaded_at, module_name,"
+                " version, language, success, _load_id, _loaded_at)"
+                " values ('resent', %s, 'm', 'v', 'go', true, %s, %s), (%s, %s, 'm', 'v', 'go',"
+                " true, %s, %s)",
+                (day, load, f"2026-06-0{load}", f"only{load}", day, load, f"2026-06-0{load}"),
+            )
+        before = db.execute("select load_xid from raw._loads where load_id = 2").fetchone()[0]
+
+    monkeypatch.setattr(migrate, "available_migrations", lambda: everything)
+    migrate.migrate(empty_warehouse)
+
+    with empty_warehouse.connect() as db:
+        kept = db.execute(
+            "select event_id, downloaded_at::date::text from raw.download_events order by 1"
+        ).fetchall()
+        loads = db.execute(
+            "select load_id, rows_loaded, rows_quarantined, load_xid <> %s"
+            " from raw._loads order by 1",
+            (before,),
+        ).fetchall()
+        moved = db.execute("select load_id, file_name, reason from raw._quarantine").fetchall()
+        ids = db.execute("select count(*) from raw._event_ids").fetchone()[0]
+    assert kept == [("only1", "2026-03-01"), ("only2", "2026-05-01"), ("resent", "2026-03-01")]
+    assert loads == [(1, 2, 0, False), (2, 1, 1, True)], "only the load that lost a copy"
+    assert moved == [
+        (2, "file2", "re-sent event: event_id resent was loaded before with downloaded_at"
+            " 2026-03-01 00:00:00+00; the first copy is kept (moved here by migration 0011)"),
+    ]  # fmt: skip
+    assert ids == 3
