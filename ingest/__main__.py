@@ -25,9 +25,7 @@ def _cmd_migrate(_: argparse.Namespace) -> None:
 def _cmd_dsn(args: argparse.Namespace) -> None:
     """The reader's connection string (BI tools), or the owner's with --owner; over TCP."""
     owner = warehouse.resolve()
-    if owner.embedded:
-        owner = embedded.over_tcp(owner)
-    print(owner.url if args.owner else access.reader_of(owner).url)
+    print(access.over_tcp(owner).url if args.owner else access.reader_login(owner).url)
 
 
 def _cmd_roles(_: argparse.Namespace) -> None:

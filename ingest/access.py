@@ -67,6 +67,20 @@ def reader_of(owner_connection: Warehouse) -> Warehouse:
     return replace(owner_connection, user=role.name, password=role.password)
 
 
+def over_tcp(connection: Warehouse) -> Warehouse:
+    """The same login as a BI tool reaches it: over TCP on the embedded server."""
+    if not connection.embedded:
+        return connection
+    from ingest import embedded
+
+    return embedded.over_tcp(connection)
+
+
+def reader_login(owner_connection: Warehouse) -> Warehouse:
+    """What `make dsn` and the demo hand BI tools: the reader's login, over TCP."""
+    return reader_of(over_tcp(owner_connection))
+
+
 def statement_timeout() -> str:
     return os.environ.get("WAREHOUSE_READER_STATEMENT_TIMEOUT") or DEFAULT_STATEMENT_TIMEOUT
 

@@ -13,7 +13,7 @@ from collections import Counter
 
 import dagster as dg
 
-from ingest import generator, migrate
+from ingest import access, generator, migrate
 from ingest.warehouse import resolve
 from orchestration.definitions import build_definitions
 from orchestration.lib.instance import dagster_home
@@ -113,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         for mart in marts:
             count = cursor.execute(f'select count(*) from {MART_SCHEMA}."{mart}"').fetchone()[0]
             print(f"  {MART_SCHEMA}.{mart:<28}{count:>10,}")
-    print(f"\nBI connection string: {warehouse.url}\nDagster UI on the same warehouse: make ui")
+    print(
+        f"\nBI tools (read-only, make dsn): {access.reader_login(warehouse).url}"
+        "\nDagster UI on the same warehouse: make ui"
+    )
     return 0 if all(r.success for r in results) else 1
 
 

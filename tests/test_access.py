@@ -43,8 +43,7 @@ def _cli(*args: str) -> str:
 @pytest.fixture
 def reader(warehouse: Warehouse) -> Iterator[Warehouse]:
     """The reader's login to a migrated database of its own, over TCP when embedded."""
-    owner = embedded.over_tcp(warehouse) if warehouse.embedded else warehouse
-    yield access.reader_of(owner)
+    yield access.reader_login(warehouse)
 
 
 def test_ingest_dbt_and_dagster_connect_as_an_owner_that_is_not_a_superuser(

@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from ingest import access, embedded, loader, migrate
+from ingest import access, loader, migrate
 from ingest.generator import GeneratorSpec, generate
 from ingest.warehouse import Warehouse
 from tests.databases import cloned_database, fresh_database
@@ -290,8 +290,7 @@ def test_the_reader_reads_every_mart_and_nothing_upstream(
         ]
     assert len(marts) == 9, marts
     with cloned_database(server, built) as warehouse:
-        owner = embedded.over_tcp(warehouse) if warehouse.embedded else warehouse
-        reader = access.reader_of(owner)
+        reader = access.reader_login(warehouse)
         with warehouse.cursor() as cursor:
             cursor.execute("create table marts.added_later as select 1 as x")
         with reader.connect() as connection:
