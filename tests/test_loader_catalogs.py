@@ -198,6 +198,20 @@ def test_a_value_set_to_null_is_a_change(warehouse: Warehouse, landing: Path) ->
     assert modules(warehouse)[-1] == ("a", "org-1", None, 2)
 
 
+def test_going_back_to_an_earlier_value_is_a_change(warehouse: Warehouse, landing: Path) -> None:
+    """Compared with the current version only: org-1, org-2, then org-1 again is three versions.
+    (The third file is JSON Lines: a file with the bytes of the first would be `already
+    loaded`, as the ledger knows files by their content.)"""
+    for number, (org, suffix) in enumerate(
+        [("org-1", "csv"), ("org-2", "csv"), ("org-1", "jsonl")]
+    ):
+        result = loader.load_file(
+            warehouse, write_rows(landing, f"modules__{number}.{suffix}", [module("a", org=org)])
+        )
+        assert result.rows_loaded == 1, number
+    assert [row[1] for row in modules(warehouse)] == ["org-1", "org-2", "org-1"]
+
+
 def test_the_last_line_of_a_key_in_a_file_wins(warehouse: Warehouse, landing: Path) -> None:
     rows = [
         module("a", org="org-1"),
