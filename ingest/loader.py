@@ -189,11 +189,13 @@ def describe_table(connection: psycopg.Connection, table: str) -> RawTable:
         """,
         (table,),
     ).fetchone()
+    # The natural key: a catalog's primary key also holds _load_id (one row per version).
     key_columns = connection.execute(
         """
         select a.attname from pg_index i
         join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
         where i.indrelid = format('raw.%%I', %s::text)::regclass and i.indisprimary
+          and a.attname not like '\\_%%'
         order by array_position(i.indkey::int2[], a.attnum)
         """,
         (table,),
@@ -872,23 +874,62 @@ def _ensure_partitions(warehouse: Warehouse, table: RawTable, months: list[date]
 # --- Insert, ledger, and the load of one file -------------------------------------------------
 
 
+def _same_key(table: RawTable, loaded: str, new: str) -> sql.Composable:
+    """`loaded.k = new.k` for every key column."""
+    return sql.SQL(" and ").join(
+        sql.SQL("{l}.{k} = {n}.{k}").format(
+            l=sql.Identifier(loaded), n=sql.Identifier(new), k=sql.Identifier(k)
+        )
+        for k in table.key_columns
+    )
+
+
+def _current_version(table: RawTable, row: str) -> sql.Composable:
+    """The loaded version of `row`'s key that is current: the one of the highest _load_id
+    (one index range of the primary key, read backwards)."""
+    return sql.SQL(
+        "select * from {target} as current where {match} order by current._load_id desc limit 1"
+    ).format(target=table.qualified, match=_same_key(table, "current", row))
+
+
+def _new_versions(table: RawTable) -> sql.Composable:
+    """A catalog file's rows that change their key: each key's last valid line in the file
+    (a later line is the source's later word; the earlier ones are duplicates), unless it
+    equals the key's current version in every column but the loader's own (typed, with
+    defaults, null equal to null): such a row changes nothing and is a duplicate too.
+    """
+    keys = sql.SQL(", ").join(map(sql.Identifier, table.key_columns))
+    names = [sql.Identifier(c.name) for c in table.columns]
+    return sql.SQL(
+        "select * from ("
+        " select distinct on ({keys}) * from _checked where problem is null"
+        " order by {keys}, _line desc) as new"
+        " where not exists (select from ({current}) as current"
+        "  where ({current_values}) is not distinct from ({new_values}))"
+    ).format(
+        keys=keys,
+        current=_current_version(table, "new"),
+        current_values=sql.SQL(", ").join(sql.SQL("current.{}").format(n) for n in names),
+        new_values=sql.SQL(", ").join(sql.SQL("new.{}").format(n) for n in names),
+    )
+
+
 def _new_rows(table: RawTable, time_bounds: tuple[Any, Any]) -> sql.Composable:
-    """Valid rows whose key is neither loaded already nor repeated earlier in the file.
+    """Valid rows whose key is neither loaded already nor repeated earlier in the file; for a
+    catalog, the new versions (`_new_versions`).
 
     Cheaper than INSERT ... ON CONFLICT (no speculative insertion). The lookup of loaded keys
     is bounded to this file's event-time range, so it never scans the table's history.
     """
+    if not table.time_column:
+        return _new_versions(table)
     keys = sql.SQL(", ").join(map(sql.Identifier, table.key_columns))
-    match = sql.SQL(" and ").join(
-        sql.SQL("loaded.{k} = new.{k}").format(k=sql.Identifier(k)) for k in table.key_columns
+    match = sql.SQL("{match} and loaded.{t} between {low} and {high}").format(
+        match=_same_key(table, "loaded", "new"),
+        t=sql.Identifier(table.time_column),
+        low=sql.Literal(time_bounds[0]),
+        high=sql.Literal(time_bounds[1]),
     )
-    if table.time_column:
-        match = sql.SQL("{match} and loaded.{t} between {low} and {high}").format(
-            match=match,
-            t=sql.Identifier(table.time_column),
-            low=sql.Literal(time_bounds[0]),
-            high=sql.Literal(time_bounds[1]),
-        )
     return sql.SQL(
         "select distinct on ({keys}) * from _checked as new"
         " where problem is null and not exists (select from {target} as loaded where {match})"
@@ -950,15 +991,39 @@ def _dated_column(table: RawTable) -> str | None:
     return None
 
 
+def _returned(table: RawTable) -> sql.Composable:
+    """What the insert hands to `_event_dates_statement`: the dated column, and for a catalog
+    the key too (to find the version each row replaces)."""
+    dated = _dated_column(table)
+    if not dated:
+        return sql.SQL("1")
+    names = [dated] if table.time_column else [*table.key_columns, dated]
+    return sql.SQL(", ").join(map(sql.Identifier, names))
+
+
+def _changed_day(table: RawTable) -> sql.Composable:
+    """The UTC day a loaded row changes (a catalog row: every day from then on).
+
+    A new version of a catalog row changes the days of the version it replaces too: from the
+    earlier of the two creation times, since a creation moved later changes the days in
+    between. The insert's own rows are not visible to the statement that makes them, so the
+    current version read here is the one before this load.
+    """
+    column = _dated_column(table)
+    if not column:
+        return sql.SQL("{}::date").format(sql.Literal(ALWAYS))
+    moment: sql.Composable = sql.SQL("loaded.{}").format(sql.Identifier(column))
+    if not table.time_column:
+        moment = sql.SQL("least({new}, (select previous.{c} from ({current}) as previous))").format(
+            new=moment, c=sql.Identifier(column), current=_current_version(table, "loaded")
+        )
+    return sql.SQL("({} at time zone 'UTC')::date").format(moment)
+
+
 def _event_dates_statement(table: RawTable, load_id: int) -> sql.Composable:
     """Records which days the loaded rows change: dbt's change tracking and the late-data
     sensor read it (raw._loads.is_catalog tells event days from catalog days)."""
-    column = _dated_column(table)
-    day = (
-        sql.SQL("({} at time zone 'UTC')::date").format(sql.Identifier(column))
-        if column
-        else sql.SQL("{}::date").format(sql.Literal(ALWAYS))
-    )
+    day = _changed_day(table)
     return sql.SQL(
         "insert into raw._load_event_dates (load_id, table_name, event_date, rows)"
         " select {load_id}, {table}, {day}, count(*)"
@@ -976,8 +1041,6 @@ def _insert(
 ) -> tuple[int, int, int]:
     """Quarantines invalid rows and inserts the valid ones; returns (read, quarantined, loaded)."""
     columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns)
-    dated = _dated_column(table)
-    returning = sql.Identifier(dated) if dated else sql.SQL("1")
     statement = sql.SQL(
         """
         with quarantined as (
@@ -1005,7 +1068,7 @@ def _insert(
         file=sql.Literal(file_name),
         target=table.qualified,
         columns=columns,
-        returning=returning,
+        returning=_returned(table),
         event_dates=_event_dates_statement(table, load_id),
         new_rows=_new_rows(table, time_bounds),
     )
@@ -1102,10 +1165,17 @@ def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -
         _land(connection, path, file_format, len(fields))
         _check_rows(connection, table, file_format, fields)
         time_bounds: tuple[Any, Any] = (None, None)
-        if table.time_column and EVENT_ID in (column.name for column in table.columns):
-            _claim_event_ids(connection, table, load_id)
+        if table.time_column:
+            if EVENT_ID in (column.name for column in table.columns):
+                _claim_event_ids(connection, table, load_id)
             months, time_bounds = _months_needed(connection, table)
             _ensure_partitions(warehouse, table, months)
+        else:
+            # Loads of one catalog take turns from here (readers are not blocked), so each
+            # compares its rows with the versions the one before it committed.
+            connection.execute(
+                sql.SQL("lock table {} in share row exclusive mode").format(table.qualified)
+            )
         read, quarantined, loaded = _insert(
             connection, table, time_bounds, load_id, source, path.name
         )

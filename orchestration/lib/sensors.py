@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class LoadedDay:
     """One day a load changed (a row of raw._load_event_dates): the event day of its rows, or
-    for a catalog (modules, versions...) the day its rows were created on, which changes
-    every day from then on."""
+    for a catalog (modules, versions...) the day its rows were created on (for a new version,
+    the replaced version's if earlier), which changes every day from then on."""
 
     load_id: int
     table: str

@@ -1,7 +1,8 @@
 """The registry marts recomputed in plain Python from the raw tables, independently of dbt.
 
 Nothing here reads staging or marts: it takes raw rows, deduplicates them on event_id the
-way the design says (first loaded wins), and applies the definitions documented in
+way the design says (first loaded wins), keeps the current version of each catalog row (the
+latest load wins), and applies the definitions documented in
 dbt_project/models/marts/registry/_registry__models.yml. Snapshot marts are recomputed as of
 any day, so every stored snapshot can be checked, not only the latest.
 """
@@ -44,6 +45,17 @@ def _first_loaded(rows: list[Row], time_column: str) -> list[Row]:
     for row in chosen.values():
         row["day"] = _utc_day(row[time_column])
     return list(chosen.values())
+
+
+def _current_versions(rows: list[Row], *key: str) -> list[Row]:
+    """One row per natural key of a catalog: the version of the highest _load_id (the latest
+    load wins; raw keeps every version)."""
+    current: dict[tuple[Any, ...], Row] = {}
+    for row in rows:
+        natural = tuple(row[k] for k in key)
+        if natural not in current or row["_load_id"] > current[natural]["_load_id"]:
+            current[natural] = row
+    return list(current.values())
 
 
 def period_start(day: date, grain: str) -> date:
@@ -112,10 +124,23 @@ class RawRegistry:
             field_usage=_first_loaded(
                 fetch(warehouse, "select * from raw.field_usage_events"), "used_at"
             ),
-            modules=fetch(warehouse, "select * from raw.modules"),
-            versions=fetch(warehouse, "select * from raw.module_versions"),
-            fields=fetch(warehouse, "select * from raw.schema_fields"),
-            dependencies=fetch(warehouse, "select * from raw.module_dependencies"),
+            modules=_current_versions(fetch(warehouse, "select * from raw.modules"), "module_name"),
+            versions=_current_versions(
+                fetch(warehouse, "select * from raw.module_versions"), "module_name", "version"
+            ),
+            fields=_current_versions(
+                fetch(warehouse, "select * from raw.schema_fields"),
+                "module_name",
+                "version",
+                "message_name",
+                "field_name",
+            ),
+            dependencies=_current_versions(
+                fetch(warehouse, "select * from raw.module_dependencies"),
+                "module_name",
+                "version",
+                "depends_on_module",
+            ),
             complete_through=_utc_day(horizon["latest"]) - timedelta(days=1),
             first_event_day=date.max,
         )

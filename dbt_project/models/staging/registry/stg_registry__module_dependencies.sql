@@ -2,7 +2,10 @@
 
 with source as (
 
-    select * from {{ source('registry', 'module_dependencies') }}
+    {{ current_versions(
+        source('registry', 'module_dependencies'),
+        ['module_name', 'version', 'depends_on_module']
+    ) }}
 
 ),
 
@@ -11,7 +14,8 @@ renamed as (
     select
         module_name,
         version,
-        depends_on_module
+        depends_on_module,
+        _loaded_at as valid_from
     from source
 
 )

@@ -2,7 +2,7 @@
 
 with source as (
 
-    select * from {{ source('registry', 'module_versions') }}
+    {{ current_versions(source('registry', 'module_versions'), ['module_name', 'version']) }}
 
 ),
 
@@ -15,7 +15,8 @@ renamed as (
         (created_at at time zone 'UTC')::date as created_date,
         created_by as created_by_user_id,
         is_breaking_change,
-        size_bytes
+        size_bytes,
+        _loaded_at as valid_from
     from source
 
 )

@@ -2,7 +2,7 @@
 
 with source as (
 
-    select * from {{ source('registry', 'modules') }}
+    {{ current_versions(source('registry', 'modules'), ['module_name']) }}
 
 ),
 
@@ -13,7 +13,8 @@ renamed as (
         organization_id,
         created_at,
         (created_at at time zone 'UTC')::date as created_date,
-        description
+        description,
+        _loaded_at as valid_from
     from source
 
 )

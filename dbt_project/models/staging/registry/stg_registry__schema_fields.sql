@@ -2,7 +2,10 @@
 
 with source as (
 
-    select * from {{ source('registry', 'schema_fields') }}
+    {{ current_versions(
+        source('registry', 'schema_fields'),
+        ['module_name', 'version', 'message_name', 'field_name']
+    ) }}
 
 ),
 
@@ -15,7 +18,8 @@ renamed as (
         field_name,
         field_type,
         nesting_depth,
-        is_deprecated
+        is_deprecated,
+        _loaded_at as valid_from
     from source
 
 )
