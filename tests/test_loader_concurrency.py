@@ -20,6 +20,7 @@ import pytest
 from ingest import loader, migrate
 from ingest.warehouse import Warehouse
 from tests.test_loader import download, scalar, write_csv
+from tests.test_loader_catalogs import module, modules, write_rows
 
 SETTLE_VARIABLE = "WAREHOUSE_SETTLE_SECONDS"  # the settle time of `ingest load`
 OLD_MONTH = "2015-03"  # no partition exists for it until a load needs it
@@ -424,3 +425,27 @@ def test_re_sent_copies_loaded_before_the_id_ledger_move_to_quarantine(
             " 2026-03-01 00:00:00+00; the first copy is kept (moved here by migration 0011)"),
     ]  # fmt: skip
     assert ids == 3
+
+
+def test_the_same_catalog_change_loaded_twice_at_once_is_one_version(
+    warehouse: Warehouse, landing: Path
+) -> None:
+    """Two files (other bytes, the same change of a module) loaded at the same moment: the
+    second compares with what the first committed, so the change is one new version."""
+    loader.load_file(warehouse, write_rows(landing, "modules__1.csv", [module("acme.billing")]))
+    paths = [
+        write_rows(
+            landing,
+            f"modules__moved{k}.{'csv' if k else 'jsonl'}",
+            [module("acme.billing", org="org-2")],
+        )
+        for k in range(2)
+    ]
+    holding = "lock table raw.modules in access exclusive mode"
+    with lined_up(warehouse, holding, 2, doing=r"lock table raw\.\"modules\""):
+        processes = [start_cli(warehouse, "load", str(path)) for path in paths]
+    outcomes = [finish(p) for p in processes]
+
+    assert [code for code, _, _ in outcomes] == [0, 0], outcomes
+    assert [org for _, org, _, _ in modules(warehouse)] == ["org-1", "org-2"]
+    assert sorted(stdout.split("loaded ")[1][0] for _, stdout, _ in outcomes) == ["0", "1"]
