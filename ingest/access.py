@@ -20,21 +20,28 @@ import hashlib
 import os
 from dataclasses import dataclass, replace
 
+import psycopg
 from psycopg import sql
 
 from ingest.warehouse import Warehouse, embedded_secret, warehouse_dir
 
 SCHEMAS = ("raw", "staging", "intermediate", "marts")
-READ_SCHEMA = "marts"
 DEFAULT_STATEMENT_TIMEOUT = "60s"
+# Neither role may do more than its grants say.
+UNPRIVILEGED = "nosuperuser nocreatedb nocreaterole noreplication nobypassrls"
 # Bumped when what set_up does changes, so embedded warehouses set up before do it again.
 SETUP_VERSION = "1"
 
 
 @dataclass(frozen=True)
 class Role:
+    kind: str  # owner or reader
     name: str
     password: str | None
+
+    @property
+    def password_variable(self) -> str:
+        return f"WAREHOUSE_{self.kind.upper()}_PASSWORD"
 
 
 def _role(kind: str, embedded: bool) -> Role:
@@ -42,7 +49,7 @@ def _role(kind: str, embedded: bool) -> Role:
     password = os.environ.get(f"WAREHOUSE_{kind.upper()}_PASSWORD") or (
         embedded_secret(f"{kind}_password") if embedded else None
     )
-    return Role(name, password)
+    return Role(kind, name, password)
 
 
 def owner(embedded: bool) -> Role:
@@ -62,7 +69,7 @@ def reader_of(owner_connection: Warehouse) -> Warehouse:
     role = reader(owner_connection.embedded)
     if role.password is None:
         raise AccessNotConfigured(
-            f"set WAREHOUSE_READER_PASSWORD to the password of the reader role {role.name}"
+            f"set {role.password_variable} to the password of the reader role {role.name}"
         )
     return replace(owner_connection, user=role.name, password=role.password)
 
@@ -85,16 +92,17 @@ def statement_timeout() -> str:
     return os.environ.get("WAREHOUSE_READER_STATEMENT_TIMEOUT") or DEFAULT_STATEMENT_TIMEOUT
 
 
-def _create_or_update_role(cursor: object, role: Role, attributes: str) -> None:
-    exists = cursor.execute(  # type: ignore[attr-defined]
-        "select 1 from pg_roles where rolname = %s", (role.name,)
-    ).fetchone()
-    verb = sql.SQL("alter" if exists else "create")
-    cursor.execute(  # type: ignore[attr-defined]
+def _create_or_update_role(cursor: psycopg.Cursor, role: Role) -> None:
+    if role.password is None:
+        raise AccessNotConfigured(
+            f"no password for the role {role.name}: set {role.password_variable}"
+        )
+    exists = cursor.execute("select from pg_roles where rolname = %s", (role.name,)).fetchone()
+    cursor.execute(
         sql.SQL("{verb} role {name} with login {attributes} password {password}").format(
-            verb=verb,
+            verb=sql.SQL("alter" if exists is not None else "create"),
             name=sql.Identifier(role.name),
-            attributes=sql.SQL(attributes),
+            attributes=sql.SQL(UNPRIVILEGED),
             password=sql.Literal(role.password),
         )
     )
@@ -104,17 +112,13 @@ def set_up(superuser: Warehouse, owner_role: Role, reader_role: Role) -> None:
     """Creates or updates both roles, and hands the database and its schemas to the owner.
 
     Objects an older version of this project created as the superuser are handed over too
-    (`adopt_objects`), so an existing warehouse keeps working under the owner.
+    (`_ADOPT_OBJECTS`), so an existing warehouse keeps working under the owner.
     """
     owner_name = sql.Identifier(owner_role.name)
     reader_name = sql.Identifier(reader_role.name)
     with superuser.connect() as connection, connection.cursor() as cursor:
-        _create_or_update_role(
-            cursor, owner_role, "nosuperuser nocreatedb nocreaterole noreplication nobypassrls"
-        )
-        _create_or_update_role(
-            cursor, reader_role, "nosuperuser nocreatedb nocreaterole noreplication nobypassrls"
-        )
+        _create_or_update_role(cursor, owner_role)
+        _create_or_update_role(cursor, reader_role)
         for setting, value in (
             ("default_transaction_read_only", "on"),
             ("statement_timeout", statement_timeout()),
