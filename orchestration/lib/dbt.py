@@ -1,7 +1,9 @@
 """The dbt project as Dagster sees it: one daily-partitioned multi-asset per source system.
 
 A source's models are every model of models/<layer>/<source>/: staging, rollups and snapshot
-marts alike. A partition run passes its days to dbt as the vars min_date/max_date: rollups
+marts alike. A partition run passes its days to dbt in the environment variables
+WAREHOUSE_WINDOW_MIN_DATE/_MAX_DATE (the macros read them as they read the vars
+min_date/max_date; new --vars would make dbt parse the whole project in every run): rollups
 rebuild those days (weekly and monthly marts the periods they touch), snapshot marts compute
 their snapshots as of those days and restate every stored snapshot the days feed, so a
 backfill of a month is one run, one dbt call, and the whole source is consistent after it.
@@ -18,11 +20,15 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cached_property
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from packaging.version import Version
 
 from ingest.warehouse import Warehouse
 from orchestration.lib.partitions import window_vars
@@ -43,8 +49,41 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).parent / "dbt")
 
 
+# The environment variables of a partition run's window (macros/compile_time, get_requested_dates).
+WINDOW_ENV = {"min_date": "WAREHOUSE_WINDOW_MIN_DATE", "max_date": "WAREHOUSE_WINDOW_MAX_DATE"}
+
+
+class WarehouseDbtCli(DbtCliResource):
+    """dagster-dbt's resource, without its `dbt --version` before every call.
+
+    dagster-dbt asks the executable for its version (core or fusion) once per resource, that
+    is once per run: `dbt --version` also asks the package index for the newest release, about
+    2.7 s here. The executable is this virtualenv's dbt-core, whose version is known.
+    """
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(version("dbt-core"))
+
+
 def dbt_resource(project: DbtProject) -> DbtCliResource:
-    return DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+    return WarehouseDbtCli(project_dir=project, dbt_executable=dbt_executable())
+
+
+@contextmanager
+def window_environment(window: Mapping[str, str]) -> Iterator[None]:
+    """The window's days in the environment dbt subprocesses inherit while the block runs.
+
+    dagster-dbt starts dbt with a copy of os.environ; runs that write the warehouse are one at
+    a time (the pool), so setting and restoring the variables around the call is safe.
+    """
+    saved = {name: os.environ.get(name) for name in WINDOW_ENV.values()}
+    os.environ.update({WINDOW_ENV[bound]: day for bound, day in window.items()})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None) if value is None else os.environ.update({name: value})
 
 
 def _manifest_is_current(manifest: Path, database: str) -> bool:
@@ -103,13 +142,15 @@ def _stream(
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
     args: list[str],
-    run_metadata: Mapping[str, Any],
+    window: Mapping[str, str],
 ) -> Iterator[Any]:
     """Runs one dbt command for the run's selection; row counts and the window on every asset."""
     warehouse.export_to_dbt()
     target = Path(dbt.project_dir) / "target" / "runs" / context.run.run_id
+    run_metadata = {"window": f"{window['min_date']} .. {window['max_date']}"}
     try:
-        invocation = dbt.cli(args, context=context, target_path=target)
+        with window_environment(window):
+            invocation = dbt.cli(args, context=context, target_path=target)
         for event in invocation.stream().fetch_row_counts():
             if isinstance(event, dg.Output | dg.AssetMaterialization):
                 event = event.with_metadata({**event.metadata, **run_metadata})
@@ -140,9 +181,6 @@ def build_source_dbt_assets(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ) -> Iterator[Any]:
         window = window_vars(context.partition_time_window)
-        yield from _stream(
-            context, dbt, warehouse, ["build", "--vars", json.dumps(window)],
-            {"window": f"{window['min_date']} .. {window['max_date']}"},
-        )  # fmt: skip
+        yield from _stream(context, dbt, warehouse, ["build"], window)
 
     return source_dbt_models
