@@ -7,6 +7,7 @@ check's result.
 """
 
 import argparse
+import contextlib
 import sys
 import time
 from collections import Counter
@@ -14,7 +15,7 @@ from collections import Counter
 import dagster as dg
 
 from ingest import generator, migrate
-from ingest.warehouse import resolve
+from ingest.warehouse import resolve, warehouse_dir
 from orchestration.definitions import build_definitions
 from orchestration.lib.instance import dagster_home
 from orchestration.lib.jobs import LOAD_JOB
@@ -25,6 +26,7 @@ from orchestration.lib.settings import Settings
 MART_SCHEMA = "marts"
 # The run's events still land in the instance; the terminal gets warnings only.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+DBT_LOG_NAME = "demo-dbt.log"  # in the warehouse folder
 
 
 def _instance() -> dg.DagsterInstance:
@@ -35,11 +37,15 @@ def _instance() -> dg.DagsterInstance:
 def _run(
     defs: dg.Definitions, job: str, instance: dg.DagsterInstance, **tags: str
 ) -> dg.ExecuteInProcessResult:
+    """One run; what dbt prints (dagster-dbt echoes every dbt line to stdout) goes to the log
+    file, the terminal gets one line per run."""
     started = time.perf_counter()
-    result = defs.resolve_job_def(job).execute_in_process(
-        instance=instance, tags=tags or None, raise_on_error=False, run_config=QUIET
-    )
-    status = "succeeded" if result.success else "FAILED"
+    dbt_log = warehouse_dir() / DBT_LOG_NAME
+    with dbt_log.open("a") as log, contextlib.redirect_stdout(log):
+        result = defs.resolve_job_def(job).execute_in_process(
+            instance=instance, tags=tags or None, raise_on_error=False, run_config=QUIET
+        )
+    status = "succeeded" if result.success else f"FAILED (dbt's output: {dbt_log})"
     print(f"  {job}: {status} in {time.perf_counter() - started:.1f} s (run {result.run_id[:8]})")
     return result
 

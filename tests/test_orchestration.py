@@ -366,6 +366,12 @@ def test_a_corrupted_mart_row_fails_its_checks_with_numbers(copy_of: Location) -
     )  # fmt: skip
     dbt_checks = _evaluations(run)
     assert not set(GX_SUITES) & dbt_checks.keys(), "GX runs in the quality job, not here"
+    observed = {
+        e.asset_key.path[0]
+        for e in run.all_events
+        if e.event_type == dg.DagsterEventType.ASSET_OBSERVATION and e.asset_key
+    }
+    assert "raw" not in observed, "tests on raw tables (dbt sources) stay out of partition runs"
     for column in ("failure_rate", "p95_duration_ms"):
         failed = next(
             e for n, e in dbt_checks.items() if not e.passed and column in n and "language" in n

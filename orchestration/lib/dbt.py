@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import psycopg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from packaging.version import Version
 
 from ingest.warehouse import Warehouse
@@ -37,6 +39,7 @@ from orchestration.lib.settings import DBT_PROJECT_DIR
 from orchestration.lib.translator import WarehouseTranslator
 
 MODEL_LAYERS = ("staging", "intermediate", "marts")
+SOURCES_EXCLUDED = "resource_type:source"
 # Every dbt run that writes the warehouse is in this pool: one at a time (dagster.yaml).
 WAREHOUSE_POOL = "warehouse"
 
@@ -137,6 +140,34 @@ def has_models(manifest: Path, source: str) -> bool:
     )
 
 
+# Relations whose row count a materialization reports (a view's count would run its query).
+COUNTED_MATERIALIZATIONS = ("table", "incremental")
+
+
+def _row_counts(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, relations: Mapping[str, str]
+) -> dict[str, int]:
+    """Rows per dbt node (unique_id -> "schema"."relation"), in one statement; none (with a
+    warning) if the statement fails: the counts must not cost the run its materializations."""
+    if not relations:
+        return {}
+    ids = list(relations)
+    counts = " union all ".join(
+        f"select %s, count(*) from {relations[unique_id]}" for unique_id in ids
+    )
+    try:
+        with warehouse.cursor() as cursor:
+            return {uid: int(rows) for uid, rows in cursor.execute(counts, ids).fetchall()}
+    except psycopg.Error as error:
+        context.log.warning(f"row counts not recorded: {error}")
+        return {}
+
+
+def _unique_id(event: Any) -> str | None:
+    value = event.metadata.get("unique_id")
+    return str(value.value) if value is not None else None
+
+
 def _stream(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
@@ -144,19 +175,48 @@ def _stream(
     args: list[str],
     window: Mapping[str, str],
 ) -> Iterator[Any]:
-    """Runs one dbt command for the run's selection; row counts and the window on every asset."""
+    """Runs one dbt command for the run's selection; row counts and the window on every asset.
+
+    Row counts are one query once dbt is done, not dagster-dbt's fetch_row_counts(): that
+    waits for its threads in a busy loop that takes a core from dbt for the whole call (2
+    cores here), and opens a connection per model. The run's events are therefore yielded
+    when dbt finishes, in dbt's order, and a dbt failure is raised after them.
+    """
     warehouse.export_to_dbt()
     target = Path(dbt.project_dir) / "target" / "runs" / context.run.run_id
     run_metadata = {"window": f"{window['min_date']} .. {window['max_date']}"}
+    events: list[Any] = []
+    failure: DagsterDbtCliRuntimeError | None = None
     try:
         with window_environment(window):
             invocation = dbt.cli(args, context=context, target_path=target)
-        for event in invocation.stream().fetch_row_counts():
-            if isinstance(event, dg.Output | dg.AssetMaterialization):
-                event = event.with_metadata({**event.metadata, **run_metadata})
-            yield event
+        try:
+            events.extend(invocation.stream())
+        except DagsterDbtCliRuntimeError as error:
+            failure = error
     finally:
         shutil.rmtree(target, ignore_errors=True)  # each run's own target folder
+    nodes = invocation.manifest["nodes"]
+    # Schema and name, not the manifest's relation_name: that names the database it was
+    # parsed for, and the run's may be another (a copy, a test database).
+    relations = {
+        uid: f'"{nodes[uid]["schema"]}"."{nodes[uid]["alias"]}"'
+        for event in events
+        if isinstance(event, dg.Output | dg.AssetMaterialization)
+        and (uid := _unique_id(event)) in nodes
+        and nodes[uid]["config"]["materialized"] in COUNTED_MATERIALIZATIONS
+    }
+    counts = _row_counts(context, warehouse.get(), relations)
+    for event in events:
+        if isinstance(event, dg.Output | dg.AssetMaterialization):
+            rows = counts.get(_unique_id(event) or "")
+            event = event.with_metadata(
+                {**event.metadata, **run_metadata,
+                 **({"dagster/row_count": rows} if rows is not None else {})}
+            )  # fmt: skip
+        yield event
+    if failure is not None:
+        raise failure
 
 
 def build_source_dbt_assets(
@@ -171,6 +231,10 @@ def build_source_dbt_assets(
         manifest=project.manifest_path,
         project=project,
         select=source_selection(source),
+        # The folders select the source's dbt sources too, and with them (indirect selection)
+        # the tests on raw tables: whole-table scans of raw in every partition run, which
+        # Dagster logs as observations with a warning each. The loader validates raw rows.
+        exclude=SOURCES_EXCLUDED,
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         dagster_dbt_translator=translator,
