@@ -2,7 +2,10 @@
 
 The machinery (orchestration/lib/) turns each registered source system's declaration
 (orchestration/defs/<source>.py) into the same set of definitions: its dbt models as one
-daily-partitioned asset, its checks, its job and schedules. Nothing names a source here.
+daily-partitioned asset, its checks, its jobs and schedules. A partition run of a source's
+models runs dbt's tests and the window-bounded alerts with them; its Great Expectations
+suites run in a quality job of their own, over the same days, once a day. Freshness is a
+policy on each asset. Nothing names a source here.
 
 Nothing runs at import: Dagster calls `defs` when it loads the location, which is when the
 dbt manifest is prepared (parsed if missing or stale).
@@ -16,7 +19,6 @@ from typing import TYPE_CHECKING
 import dagster as dg
 from dagster_dbt import DbtProject, get_asset_key_for_model
 
-from ingest.sources import tables_of
 from ingest.warehouse import resolve
 from orchestration.lib.alerts import build_alert_checks
 from orchestration.lib.dbt import (
@@ -27,11 +29,16 @@ from orchestration.lib.dbt import (
     prepare_manifest,
 )
 from orchestration.lib.expectations import build_expectation_checks
-from orchestration.lib.jobs import build_load_job, build_source_job
+from orchestration.lib.freshness import (
+    build_load_ledger_sensor,
+    daily_model_freshness,
+    with_freshness,
+)
+from orchestration.lib.jobs import build_load_job, build_quality_job, build_source_job
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.raw import build_raw_assets
 from orchestration.lib.resources import WarehouseResource
-from orchestration.lib.schedules import build_source_schedules
+from orchestration.lib.schedules import build_quality_schedule, build_source_schedules
 from orchestration.lib.sensors import build_landing_sensor, build_late_data_sensor
 from orchestration.lib.settings import Settings
 from orchestration.lib.source import SourceDeclaration, declared_sources
@@ -42,83 +49,85 @@ if TYPE_CHECKING:
         UnresolvedAssetJobDefinition,
     )
 
-MARTS_SCHEMA = "marts"
-
 
 @dataclass
 class SourceParts:
     """What the machinery makes of one source system's declaration."""
 
     checks: list[dg.AssetChecksDefinition]
-    freshness_checks: list[dg.AssetChecksDefinition]
     models: dg.AssetsDefinition | None = None
-    job: UnresolvedAssetJobDefinition | None = None
+    jobs: list[UnresolvedAssetJobDefinition] = field(default_factory=list)
     schedules: list[dg.ScheduleDefinition] = field(default_factory=list)
 
 
 def build_source_parts(
     source: SourceDeclaration,
     project: DbtProject,
+    partitions: dg.PartitionsDefinition,
     settings: Settings,
     translator: WarehouseTranslator,
 ) -> SourceParts:
-    """A source's models, checks, job and schedules; only the freshness of its raw tables
-    while it has no models."""
-    raw_keys = [dg.AssetKey(["raw", table]) for table in tables_of(source.name)]
+    """A source's models, checks, jobs and schedules; nothing while it has no models (its raw
+    tables are assets of the load either way)."""
     if not has_models(project.manifest_path, source.name):
-        return SourceParts(
-            checks=[],
-            freshness_checks=dg.build_last_update_freshness_checks(
-                assets=raw_keys, lower_bound_delta=source.freshness_limit
-            ),
-        )
-    models = build_source_dbt_assets(project, source.name, daily_partitions(settings), translator)
+        return SourceParts(checks=[])
+    models = with_freshness(
+        build_source_dbt_assets(project, source.name, partitions, translator),
+        daily_model_freshness(source.freshness_limit),
+    )
     checked = {check.model for check in (*source.expectation_suites, *source.alert_thresholds)}
     key_of = {model: get_asset_key_for_model([models], model) for model in checked}
-    marts = [key for key in models.keys if key.path[0] == MARTS_SCHEMA]
-    job = build_source_job(source.name, models)
+    suites = build_expectation_checks(source.expectation_suites, key_of)
+    job = build_source_job(source.name, models, excluded_checks=suites)
+    jobs, schedules = [job], build_source_schedules(source.name, job, settings)
+    if suites:
+        quality = build_quality_job(source.name, suites)
+        jobs.append(quality)
+        schedules.append(build_quality_schedule(source.name, quality))
     return SourceParts(
-        checks=[
-            *build_expectation_checks(source.expectation_suites, key_of),
-            *build_alert_checks(source.alert_thresholds, key_of),
-        ],
-        freshness_checks=dg.build_last_update_freshness_checks(
-            assets=[*raw_keys, *marts], lower_bound_delta=source.freshness_limit
-        ),
+        checks=[*suites, *build_alert_checks(source.alert_thresholds, key_of)],
         models=models,
-        job=job,
-        schedules=build_source_schedules(source.name, job, settings),
+        jobs=jobs,
+        schedules=schedules,
     )
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     project = dbt_project()
-    prepare_manifest(project, resolve())
+    warehouse = resolve()
+    prepare_manifest(project, warehouse)
+    partitions = daily_partitions(settings, warehouse)
     sources = declared_sources()
     owners = {source.name: source.owner or settings.owner for source in sources}
     translator = WarehouseTranslator(owners, default_owner=settings.owner)
-    raw = build_raw_assets(settings, owners)
+    raw = build_raw_assets(
+        settings, owners, {source.name: source.freshness_limit for source in sources}
+    )
     parts = {
-        source.name: build_source_parts(source, project, settings, translator) for source in sources
+        source.name: build_source_parts(source, project, partitions, settings, translator)
+        for source in sources
     }
-    built = {name: part for name, part in parts.items() if part.models and part.job}
-    freshness = [check for part in parts.values() for check in part.freshness_checks]
-    sensors = [build_landing_sensor(settings)]
+    built = {name: part for name, part in parts.items() if part.models and part.jobs}
+    sensors = [build_landing_sensor(settings), build_load_ledger_sensor(raw.keys)]
     if built:
         sensors.append(
             build_late_data_sensor(
-                {name: part.models for name, part in built.items()},
-                {name: part.job for name, part in built.items()},
+                {name: part.models for name, part in built.items() if part.models},
+                {name: part.jobs[0] for name, part in built.items()},
             )
         )
-    sensors.append(dg.build_sensor_for_freshness_checks(freshness_checks=freshness))
     return dg.Definitions(
         assets=[raw, *(part.models for part in built.values())],
-        asset_checks=[*(c for part in parts.values() for c in part.checks), *freshness],
-        jobs=[build_load_job(raw), *(part.job for part in built.values())],
+        asset_checks=[check for part in parts.values() for check in part.checks],
+        jobs=[build_load_job(raw), *(job for part in built.values() for job in part.jobs)],
         schedules=[schedule for part in parts.values() for schedule in part.schedules],
         sensors=sensors,
         resources={"dbt": dbt_resource(project), "warehouse": WarehouseResource()},
+        # Steps in the run's own process, one after the other. The default multiprocess
+        # executor starts a Python process per step that loads the whole code location again
+        # (seconds each, for checks that take milliseconds); a run's work is one dbt call and
+        # its checks, and dbt parallelises inside its call (threads).
+        executor=dg.in_process_executor,
     )
 
 

@@ -10,7 +10,15 @@ import dagster as dg
 import pytest
 
 from ingest.sources import REGISTERED, SOURCES, UnknownSource, source_of, table_for_file
-from orchestration.lib.partitions import contiguous_ranges, window_vars
+from orchestration.lib.partitions import (
+    PARTITION_TAG,
+    WINDOW_END_TAG,
+    WINDOW_START_TAG,
+    bounded,
+    contiguous_ranges,
+    run_window,
+    window_vars,
+)
 from orchestration.lib.schedules import RANGE_END_TAG, RANGE_START_TAG
 from orchestration.lib.sensors import LoadedDay, late_data_requests
 from orchestration.lib.source import declared_sources
@@ -117,3 +125,20 @@ def test_a_catalog_change_restates_every_built_day_from_its_day_on() -> None:
         ("2026-03-02", "2026-03-03"),
         ("2026-03-05", "2026-03-05"),
     ]
+
+
+def test_a_runs_window_comes_from_its_partition_range_or_window_tags() -> None:
+    """Checks are not partitioned: they learn the days to read from their run's tags."""
+    day = {"min_date": "2026-03-02", "max_date": "2026-03-02"}
+    week = {"min_date": "2026-03-01", "max_date": "2026-03-07"}
+    assert run_window({PARTITION_TAG: "2026-03-02"}) == day
+    assert run_window({RANGE_START_TAG: "2026-03-01", RANGE_END_TAG: "2026-03-07"}) == week
+    assert run_window({WINDOW_START_TAG: "2026-03-01", WINDOW_END_TAG: "2026-03-07"}) == week
+    assert run_window({"other": "tag"}) is None
+    query = "select 1 where day between date '{first_day}' and date '{last_day}'"
+    assert bounded(query, week) == (
+        "select 1 where day between date '2026-03-01' and date '2026-03-07'"
+    )
+    assert bounded(query, None) == (
+        "select 1 where day between date '-infinity' and date 'infinity'"
+    )

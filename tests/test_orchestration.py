@@ -25,7 +25,9 @@ from ingest.warehouse import PROJECT_ROOT, SALT_VARIABLE, Warehouse
 from orchestration.definitions import build_definitions
 from orchestration.demo import QUIET
 from orchestration.lib.dbt import dbt_project, has_models
-from orchestration.lib.jobs import LOAD_JOB, source_job_name
+from orchestration.lib.freshness import LEDGER_SENSOR
+from orchestration.lib.jobs import LOAD_JOB, quality_job_name, source_job_name
+from orchestration.lib.partitions import WINDOW_END_TAG, WINDOW_START_TAG, daily_partitions
 from orchestration.lib.schedules import RANGE_END_TAG, RANGE_START_TAG, REASON_TAG
 from orchestration.lib.settings import Settings
 from tests.databases import cloned_database, fresh_database
@@ -37,6 +39,12 @@ pytestmark = pytest.mark.dbt
 DAYS = 3
 SPEC = GeneratorSpec(events=8_000, days=DAYS, seed=21, late_share=0.0)
 REGISTRY_JOB = source_job_name("registry")
+REGISTRY_QUALITY_JOB = quality_job_name("registry")
+GX_SUITES = (
+    "module_stats_daily_reconciles_with_staging",
+    "module_stats_daily_volume_against_trailing_weeks",
+    "language_stats_daily_distribution",
+)
 SNAPSHOT_MARTS = (
     "top_modules_30d",
     "trending_modules",
@@ -132,17 +140,21 @@ def test_each_source_is_one_partitioned_asset_grouped_and_checked(location: Loca
         assert graph.get(key).partitions_def is not None, key
     assert graph.get(dg.AssetKey(["staging", "stg_registry__download_events"])).owners == ["team:t"]
     manifest = dbt_project().manifest_path
+    with_models = [source for source in REGISTERED if has_models(manifest, source)]
     assert {job.name for job in location.defs.jobs or []} == {LOAD_JOB} | {
-        source_job_name(source) for source in REGISTERED if has_models(manifest, source)
-    }
+        source_job_name(source) for source in with_models
+    } | {REGISTRY_QUALITY_JOB}
     assert REGISTRY_JOB in {job.name for job in location.defs.jobs or []}
     check_names = {key.name for key in graph.asset_check_keys}
     assert {
-        "language_stats_daily_consistency", "module_stats_daily_reconciles_with_staging",
-        "alert_health_score_below_50", "alert_compilation_p95_over_5s",
-        "alert_download_error_rate_over_10pct", "freshness_check",
+        *GX_SUITES, "alert_health_score_below_50", "alert_compilation_p95_over_5s",
+        "alert_download_error_rate_over_10pct",
     } <= check_names  # fmt: skip
     assert any(name.startswith("unique_combination_of_columns") for name in check_names)
+    # Freshness is a policy on each asset (freshness checks are superseded), not a check.
+    assert not any(name.startswith("freshness") for name in check_names)
+    for key in (dg.AssetKey(["raw", "download_events"]), *models):
+        assert graph.get(key).freshness_policy is not None, key
 
 
 def test_each_partition_run_recorded_its_window_and_row_counts(location: Location) -> None:
@@ -299,13 +311,27 @@ def _run_checks(
     return _evaluations(result)
 
 
+def _quality_run(location: Location, first: date, last: date) -> dict[str, dg.AssetCheckEvaluation]:
+    result = _run(
+        location, REGISTRY_QUALITY_JOB,
+        tags={WINDOW_START_TAG: first.isoformat(), WINDOW_END_TAG: last.isoformat()},
+    )  # fmt: skip
+    return _evaluations(result)
+
+
 def test_a_corrupted_mart_row_fails_its_checks_with_numbers(copy_of: Location) -> None:
-    checks = ("language_stats_daily_consistency", "alert_compilation_p95_over_5s")
+    """Row-level rules are dbt tests (whole table, every partition run); the p95 alert reads
+    the run's latest complete day; GX reconciles each day of its window with staging.
+
+    Changed with issue 10: the GX suite language_stats_daily_consistency repeated dbt's own
+    tests (percentile order, ranges, unique keys) and is gone; dbt's tests report the same
+    corruption with its row count."""
+    checks = ("alert_compilation_p95_over_5s",)
     before = _run_checks(copy_of, ["marts", "language_stats_daily"], *checks)
-    assert before[checks[0]].passed
     go_breach = {"language": "go", "p95_duration_ms": "7500.0"}
-    assert go_breach not in before[checks[1]].metadata["worst"].value
+    assert go_breach not in before[checks[0]].metadata["worst"].value
     first_day, last_day = copy_of.days[0], copy_of.days[-1]
+    assert all(e.passed for e in _quality_run(copy_of, first_day, last_day).values())
     with copy_of.warehouse.cursor() as cursor:
         cursor.execute(
             "update marts.language_stats_daily set p50_duration_ms = p99_duration_ms + 1,"
@@ -320,25 +346,87 @@ def test_a_corrupted_mart_row_fails_its_checks_with_numbers(copy_of: Location) -
             " where period_start = %s and language = 'go'",
             (last_day,),
         )
+        # 1000 downloads the staged events do not have, on the first day.
+        cursor.execute(
+            "update marts.module_stats_daily set download_count = download_count + 1000"
+            " where (period_start, module_name) = (select period_start, module_name"
+            "  from marts.module_stats_daily where period_start = %s order by 2 limit 1)",
+            (first_day,),
+        )
     after = _run_checks(copy_of, ["marts", "language_stats_daily"], *checks)
-    gx = after[checks[0]]
-    assert not gx.passed
-    failures = gx.metadata["failures"].value
-    assert any("p95_duration_ms" in label and result["unexpected_count"] == 1
-               for label, result in failures.items())  # fmt: skip
-    assert any("failure_rate" in label for label in failures)
-    alert = after[checks[1]]
+    alert = after[checks[0]]
     assert not alert.passed and alert.severity == dg.AssetCheckSeverity.WARN
     assert go_breach in alert.metadata["worst"].value
 
     # dbt's own tests run with a partition and check the whole table, so a partition of
-    # another day still catches the corrupted first day.
+    # another day still catches the corrupted first day, with the number of rows.
     run = copy_of.defs.resolve_job_def(REGISTRY_JOB).execute_in_process(
         instance=copy_of.instance, run_config=QUIET, raise_on_error=False,
         partition_key=last_day.isoformat(),
     )  # fmt: skip
     dbt_checks = _evaluations(run)
-    failure_rate_test = next(
-        n for n in dbt_checks if n.startswith("accepted_range") and "failure_rate" in n
+    assert not set(GX_SUITES) & dbt_checks.keys(), "GX runs in the quality job, not here"
+    observed = {
+        e.asset_key.path[0]
+        for e in run.all_events
+        if e.event_type == dg.DagsterEventType.ASSET_OBSERVATION and e.asset_key
+    }
+    assert "raw" not in observed, "tests on raw tables (dbt sources) stay out of partition runs"
+    for column in ("failure_rate", "p95_duration_ms"):
+        failed = next(
+            e for n, e in dbt_checks.items() if not e.passed and column in n and "language" in n
+        )
+        assert failed.metadata["dagster_dbt/failed_row_count"].value == 1, column
+
+    # GX reconciles day by day, over the days of its run only.
+    reconciliation = "module_stats_daily_reconciles_with_staging"
+    whole = _quality_run(copy_of, first_day, last_day)[reconciliation]
+    assert not whole.passed
+    assert whole.metadata["days_validated"].value == len(copy_of.days)
+    assert whole.metadata["failed_days"].value == [first_day.isoformat()]
+    [(label, outcome)] = whole.metadata["failures"].value.items()
+    assert label.startswith(f"{first_day}: ") and "download_difference" in label
+    assert outcome["partial_unexpected_list"] == [1000]
+    later = _quality_run(copy_of, copy_of.days[1], last_day)[reconciliation]
+    assert later.passed and later.metadata["days_validated"].value == len(copy_of.days) - 1
+
+
+def test_a_load_outside_dagster_counts_for_raw_freshness(copy_of: Location) -> None:
+    """The loader's CLI writes raw._loads and nothing in Dagster: the ledger sensor reports
+    each such load as a materialization of its raw table (freshness policies read those)."""
+    sensor = copy_of.defs.resolve_sensor_def(LEDGER_SENSOR)
+    resources = {"warehouse": copy_of.defs.resources["warehouse"]}
+    with copy_of.warehouse.cursor() as cursor:
+        [last_load] = cursor.execute("select max(load_id) from raw._loads").fetchone()
+    context = dg.build_sensor_context(
+        instance=copy_of.instance, cursor=str(last_load), resources=resources
     )
-    assert not dbt_checks[failure_rate_test].passed
+    assert sensor.evaluate_tick(context).skip_message
+    late = _late_file(copy_of, "download_events", copy_of.days[0], 2)
+    loader.load_file(copy_of.warehouse, late)
+    tick = sensor.evaluate_tick(
+        dg.build_sensor_context(
+            instance=copy_of.instance, cursor=str(last_load), resources=resources
+        )
+    )
+    [event] = tick.asset_events
+    assert event.asset_key == dg.AssetKey(["raw", "download_events"])
+    assert event.metadata["files"].value == [late.name]
+    assert event.metadata["rows_loaded"].value == 2
+    assert int(tick.cursor or 0) > last_load
+    # A load Dagster already recorded (the load job materializes after loading) is not repeated.
+    copy_of.instance.report_runless_asset_event(dg.AssetMaterialization(event.asset_key))
+    again = dg.build_sensor_context(
+        instance=copy_of.instance, cursor=str(last_load), resources=resources
+    )
+    assert not sensor.evaluate_tick(again).asset_events
+
+
+def test_partitions_start_on_the_first_day_with_data(location: Location) -> None:
+    """Without WAREHOUSE_PARTITIONS_START the UI lists no days before the first event."""
+    unset = replace(location.settings, partitions_start=None)
+    partitions = daily_partitions(unset, location.warehouse)
+    assert partitions.start.date() == location.days[0]
+    assert daily_partitions(location.settings).start.date() == location.days[0]
+    override = replace(location.settings, partitions_start="2026-01-01")
+    assert daily_partitions(override, location.warehouse).start.date() == date(2026, 1, 1)

@@ -2,7 +2,9 @@
 
 Each threshold is a query returning the rows that breach it (the latest complete day or
 snapshot of a mart, typically); the check fails with what crossed the threshold and by how
-much. Sources declare theirs in orchestration/defs/<source>.py.
+much. A threshold runs with every partition run of its model, so its query reads only the
+run's days: it bounds itself with {first_day}/{last_day} (orchestration.lib.partitions.bounded;
+every day in a run without a window). Sources declare theirs in orchestration/defs/<source>.py.
 """
 
 from collections.abc import Callable
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from ingest.warehouse import Warehouse
+from orchestration.lib.partitions import Window, bounded, run_window
 from orchestration.lib.resources import WarehouseResource
 
 
@@ -23,13 +26,16 @@ class Threshold:
     columns: tuple[str, ...]
 
 
-def evaluate(warehouse: Warehouse, threshold: Threshold) -> dg.AssetCheckResult:
+def evaluate(
+    warehouse: Warehouse, threshold: Threshold, window: Window | None = None
+) -> dg.AssetCheckResult:
     with warehouse.cursor() as cursor:
-        breaches = cursor.execute(threshold.query).fetchall()
+        breaches = cursor.execute(bounded(threshold.query, window)).fetchall()
     return dg.AssetCheckResult(
         passed=not breaches,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
+            "window": f"{window['min_date']} .. {window['max_date']}" if window else "every day",
             "breaches": len(breaches),
             "worst": dg.MetadataValue.json(
                 [dict(zip(threshold.columns, map(str, row), strict=True)) for row in breaches[:20]]
@@ -44,8 +50,10 @@ def _threshold_check(
     @dg.asset_check(
         asset=asset_key, name=threshold.name, description=threshold.description, blocking=False
     )
-    def threshold_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        return evaluate(warehouse.get(), threshold)
+    def threshold_check(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> dg.AssetCheckResult:
+        return evaluate(warehouse.get(), threshold, run_window(context.run.tags))
 
     return threshold_check
 

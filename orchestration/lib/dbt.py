@@ -1,7 +1,9 @@
 """The dbt project as Dagster sees it: one daily-partitioned multi-asset per source system.
 
 A source's models are every model of models/<layer>/<source>/: staging, rollups and snapshot
-marts alike. A partition run passes its days to dbt as the vars min_date/max_date: rollups
+marts alike. A partition run passes its days to dbt in the environment variables
+WAREHOUSE_WINDOW_MIN_DATE/_MAX_DATE (the macros read them as they read the vars
+min_date/max_date; new --vars would make dbt parse the whole project in every run): rollups
 rebuild those days (weekly and monthly marts the periods they touch), snapshot marts compute
 their snapshots as of those days and restate every stored snapshot the days feed, so a
 backfill of a month is one run, one dbt call, and the whole source is consistent after it.
@@ -18,11 +20,17 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cached_property
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import psycopg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
+from packaging.version import Version
 
 from ingest.warehouse import Warehouse
 from orchestration.lib.partitions import window_vars
@@ -31,6 +39,7 @@ from orchestration.lib.settings import DBT_PROJECT_DIR
 from orchestration.lib.translator import WarehouseTranslator
 
 MODEL_LAYERS = ("staging", "intermediate", "marts")
+SOURCES_EXCLUDED = "resource_type:source"
 # Every dbt run that writes the warehouse is in this pool: one at a time (dagster.yaml).
 WAREHOUSE_POOL = "warehouse"
 
@@ -43,8 +52,41 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).parent / "dbt")
 
 
+# The environment variables of a partition run's window (macros/compile_time, get_requested_dates).
+WINDOW_ENV = {"min_date": "WAREHOUSE_WINDOW_MIN_DATE", "max_date": "WAREHOUSE_WINDOW_MAX_DATE"}
+
+
+class WarehouseDbtCli(DbtCliResource):
+    """dagster-dbt's resource, without its `dbt --version` before every call.
+
+    dagster-dbt asks the executable for its version (core or fusion) once per resource, that
+    is once per run: `dbt --version` also asks the package index for the newest release, about
+    2.7 s here. The executable is this virtualenv's dbt-core, whose version is known.
+    """
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(version("dbt-core"))
+
+
 def dbt_resource(project: DbtProject) -> DbtCliResource:
-    return DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+    return WarehouseDbtCli(project_dir=project, dbt_executable=dbt_executable())
+
+
+@contextmanager
+def window_environment(window: Mapping[str, str]) -> Iterator[None]:
+    """The window's days in the environment dbt subprocesses inherit while the block runs.
+
+    dagster-dbt starts dbt with a copy of os.environ; runs that write the warehouse are one at
+    a time (the pool), so setting and restoring the variables around the call is safe.
+    """
+    saved = {name: os.environ.get(name) for name in WINDOW_ENV.values()}
+    os.environ.update({WINDOW_ENV[bound]: day for bound, day in window.items()})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None) if value is None else os.environ.update({name: value})
 
 
 def _manifest_is_current(manifest: Path, database: str) -> bool:
@@ -98,24 +140,83 @@ def has_models(manifest: Path, source: str) -> bool:
     )
 
 
+# Relations whose row count a materialization reports (a view's count would run its query).
+COUNTED_MATERIALIZATIONS = ("table", "incremental")
+
+
+def _row_counts(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, relations: Mapping[str, str]
+) -> dict[str, int]:
+    """Rows per dbt node (unique_id -> "schema"."relation"), in one statement; none (with a
+    warning) if the statement fails: the counts must not cost the run its materializations."""
+    if not relations:
+        return {}
+    ids = list(relations)
+    counts = " union all ".join(
+        f"select %s, count(*) from {relations[unique_id]}" for unique_id in ids
+    )
+    try:
+        with warehouse.cursor() as cursor:
+            return {uid: int(rows) for uid, rows in cursor.execute(counts, ids).fetchall()}
+    except psycopg.Error as error:
+        context.log.warning(f"row counts not recorded: {error}")
+        return {}
+
+
+def _unique_id(event: Any) -> str | None:
+    value = event.metadata.get("unique_id")
+    return str(value.value) if value is not None else None
+
+
 def _stream(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
     args: list[str],
-    run_metadata: Mapping[str, Any],
+    window: Mapping[str, str],
 ) -> Iterator[Any]:
-    """Runs one dbt command for the run's selection; row counts and the window on every asset."""
+    """Runs one dbt command for the run's selection; row counts and the window on every asset.
+
+    Row counts are one query once dbt is done, not dagster-dbt's fetch_row_counts(): that
+    waits for its threads in a busy loop that takes a core from dbt for the whole call (2
+    cores here), and opens a connection per model. The run's events are therefore yielded
+    when dbt finishes, in dbt's order, and a dbt failure is raised after them.
+    """
     warehouse.export_to_dbt()
     target = Path(dbt.project_dir) / "target" / "runs" / context.run.run_id
+    run_metadata = {"window": f"{window['min_date']} .. {window['max_date']}"}
+    events: list[Any] = []
+    failure: DagsterDbtCliRuntimeError | None = None
     try:
-        invocation = dbt.cli(args, context=context, target_path=target)
-        for event in invocation.stream().fetch_row_counts():
-            if isinstance(event, dg.Output | dg.AssetMaterialization):
-                event = event.with_metadata({**event.metadata, **run_metadata})
-            yield event
+        with window_environment(window):
+            invocation = dbt.cli(args, context=context, target_path=target)
+        try:
+            events.extend(invocation.stream())
+        except DagsterDbtCliRuntimeError as error:
+            failure = error
     finally:
         shutil.rmtree(target, ignore_errors=True)  # each run's own target folder
+    nodes = invocation.manifest["nodes"]
+    # Schema and name, not the manifest's relation_name: that names the database it was
+    # parsed for, and the run's may be another (a copy, a test database).
+    relations = {
+        uid: f'"{nodes[uid]["schema"]}"."{nodes[uid]["alias"]}"'
+        for event in events
+        if isinstance(event, dg.Output | dg.AssetMaterialization)
+        and (uid := _unique_id(event)) in nodes
+        and nodes[uid]["config"]["materialized"] in COUNTED_MATERIALIZATIONS
+    }
+    counts = _row_counts(context, warehouse.get(), relations)
+    for event in events:
+        if isinstance(event, dg.Output | dg.AssetMaterialization):
+            rows = counts.get(_unique_id(event) or "")
+            event = event.with_metadata(
+                {**event.metadata, **run_metadata,
+                 **({"dagster/row_count": rows} if rows is not None else {})}
+            )  # fmt: skip
+        yield event
+    if failure is not None:
+        raise failure
 
 
 def build_source_dbt_assets(
@@ -130,6 +231,10 @@ def build_source_dbt_assets(
         manifest=project.manifest_path,
         project=project,
         select=source_selection(source),
+        # The folders select the source's dbt sources too, and with them (indirect selection)
+        # the tests on raw tables: whole-table scans of raw in every partition run, which
+        # Dagster logs as observations with a warning each. The loader validates raw rows.
+        exclude=SOURCES_EXCLUDED,
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         dagster_dbt_translator=translator,
@@ -140,9 +245,6 @@ def build_source_dbt_assets(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ) -> Iterator[Any]:
         window = window_vars(context.partition_time_window)
-        yield from _stream(
-            context, dbt, warehouse, ["build", "--vars", json.dumps(window)],
-            {"window": f"{window['min_date']} .. {window['max_date']}"},
-        )  # fmt: skip
+        yield from _stream(context, dbt, warehouse, ["build"], window)
 
     return source_dbt_models

@@ -1,17 +1,24 @@
-"""Great Expectations 1.x suites run as Dagster asset checks.
+"""Great Expectations 1.x suites run as Dagster asset checks, one GX batch per day of a window.
 
 There is no maintained Dagster integration for GX 1.x; the shape that works is an ephemeral
 context, a PostgreSQL data source, a query asset, a suite built in code and a validation
 definition, whose result becomes an AssetCheckResult. GX takes seconds to import, so it is
-imported only when a check runs.
+imported only when a check runs, and the checks run in a source's quality job, not in every
+partition run of its models.
+
+What GX is for here is what dbt tests express poorly: a day's volume against the same weekday
+of trailing weeks, distributions, reconciliation between layers. Row-level rules (ranges,
+orderings, unique keys) are dbt tests on the models.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import dagster as dg
 
 from ingest.warehouse import Warehouse
+from orchestration.lib.partitions import Window, bounded, run_window
 from orchestration.lib.resources import WarehouseResource
 
 RESULT_FIELDS = ("observed_value", "element_count", "unexpected_count", "partial_unexpected_list")
@@ -28,13 +35,20 @@ class Expectation:
 @dataclass(frozen=True)
 class Suite:
     """A GX suite on one model's rows: `query` selects them (GX wants it to start with
-    `select`), `name` becomes the asset check's name."""
+    `select`), `name` becomes the asset check's name.
+
+    day_column: the query's day column. The suite is then validated one batch per day, over
+    the days of the run's window only: the query bounds itself with the placeholders
+    {first_day} and {last_day} (inclusive ISO dates; '-infinity' and 'infinity' in a run
+    without a window). Without it the query is validated whole.
+    """
 
     name: str
     model: str
     query: str
     expectations: tuple[Expectation, ...]
     description: str
+    day_column: str | None = None
 
 
 def _connection_string(warehouse: Warehouse) -> str:
@@ -50,40 +64,81 @@ def _connection_string(warehouse: Warehouse) -> str:
     )
 
 
-def validate(warehouse: Warehouse, suite: Suite) -> dg.AssetCheckResult:
+def _outcomes(result: Any) -> dict[str, dict[str, Any]]:
+    outcomes = {}
+    for item in result.results:
+        config = item.expectation_config
+        arguments = ", ".join(f"{k}={v}" for k, v in config.kwargs.items() if k != "batch_id")
+        outcomes[f"{config.type}({arguments})"] = {
+            "success": item.success,
+            **{k: item.result[k] for k in RESULT_FIELDS if item.result.get(k) is not None},
+        }
+    return outcomes
+
+
+def _days(warehouse: Warehouse, query: str, column: str) -> list[date]:
+    with warehouse.cursor() as cursor:
+        rows = cursor.execute(
+            f'select distinct "{column}"::date from ({query}) as suite_rows order by 1'
+        ).fetchall()
+    return [row[0] for row in rows if row[0] is not None]
+
+
+def validate(
+    warehouse: Warehouse, suite: Suite, window: Window | None = None
+) -> dg.AssetCheckResult:
+    """The suite over the window's days (a batch each), or over its whole query."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    query = bounded(suite.query, window)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_postgres(
         name="warehouse", connection_string=_connection_string(warehouse)
     )
-    batch = source.add_query_asset(
-        name=suite.name, query=suite.query
-    ).add_batch_definition_whole_table("whole")
+    asset = source.add_query_asset(name=suite.name, query=query)
     gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.name))
     for expectation in suite.expectations:
         gx_suite.add_expectation(
             getattr(gx.expectations, expectation.kind)(**expectation.arguments)
         )
-    result = context.validation_definitions.add(
-        gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
-    ).run()
-    outcomes = {}
-    for item in result.results:
-        config = item.expectation_config
-        arguments = ", ".join(f"{k}={v}" for k, v in config.kwargs.items() if k != "batch_id")
-        label = f"{config.type}({arguments})"
-        outcomes[label] = {
-            "success": item.success,
-            **{k: item.result[k] for k in RESULT_FIELDS if item.result.get(k) is not None},
+    failed: dict[str, dict[str, Any]] = {}
+    expectations = 0
+    if suite.day_column:
+        batches = asset.add_batch_definition_daily("daily", suite.day_column)
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=suite.name, data=batches, suite=gx_suite)
+        )
+        days = _days(warehouse, query, suite.day_column)
+        for day in days:
+            outcomes = _outcomes(
+                definition.run(batch_parameters={"year": day.year, "month": day.month,
+                                                 "day": day.day})
+            )  # fmt: skip
+            expectations += len(outcomes)
+            failed |= {f"{day}: {k}": o for k, o in outcomes.items() if not o["success"]}
+        scope: dict[str, Any] = {
+            "days_validated": len(days),
+            "failed_days": dg.MetadataValue.json(sorted({k.split(":")[0] for k in failed})),
         }
-    failed = {label: o for label, o in outcomes.items() if not o["success"]}
+    else:
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(
+                name=suite.name, data=asset.add_batch_definition_whole_table("whole"),
+                suite=gx_suite,
+            )
+        )  # fmt: skip
+        outcomes = _outcomes(definition.run())
+        expectations = len(outcomes)
+        failed = {k: o for k, o in outcomes.items() if not o["success"]}
+        scope = {}
     return dg.AssetCheckResult(
-        passed=bool(result.success),
+        passed=not failed,
         metadata={
-            "expectations": len(outcomes),
+            "window": f"{window['min_date']} .. {window['max_date']}" if window else "every day",
+            **scope,
+            "expectations": expectations,
             "failed_expectations": len(failed),
             "failures": dg.MetadataValue.json(failed),
         },
@@ -113,8 +168,10 @@ def unique(*columns: str) -> Expectation:
 
 def _expectation_check(suite: Suite, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=asset_key, name=suite.name, description=suite.description, blocking=False)
-    def expectation_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        return validate(warehouse.get(), suite)
+    def expectation_check(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> dg.AssetCheckResult:
+        return validate(warehouse.get(), suite, run_window(context.run.tags))
 
     return expectation_check
 
@@ -122,5 +179,6 @@ def _expectation_check(suite: Suite, asset_key: dg.AssetKey) -> dg.AssetChecksDe
 def build_expectation_checks(
     suites: tuple[Suite, ...], asset_key_of: dict[str, dg.AssetKey]
 ) -> list[dg.AssetChecksDefinition]:
-    """One asset check per suite, on the asset of the suite's model."""
+    """One asset check per suite, on the asset of the suite's model; scoped to the days of the
+    run that executes it (Suite.day_column)."""
     return [_expectation_check(suite, asset_key_of[suite.model]) for suite in suites]

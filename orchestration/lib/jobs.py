@@ -1,7 +1,10 @@
-"""Jobs: the raw load, and per source system the job of its daily partitions."""
+"""Jobs: the raw load, and per source system the job of its daily partitions (models, dbt
+tests, the cheap window-bounded alerts) and its quality job (the GX suites over the same days,
+once a day rather than with every partition run)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -18,6 +21,10 @@ def source_job_name(source: str) -> str:
     return f"{source}_job"
 
 
+def quality_job_name(source: str) -> str:
+    return f"{source}_quality_job"
+
+
 def build_load_job(raw: dg.AssetsDefinition) -> UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         LOAD_JOB,
@@ -26,10 +33,34 @@ def build_load_job(raw: dg.AssetsDefinition) -> UnresolvedAssetJobDefinition:
     )
 
 
-def build_source_job(source: str, models: dg.AssetsDefinition) -> UnresolvedAssetJobDefinition:
+def build_source_job(
+    source: str,
+    models: dg.AssetsDefinition,
+    excluded_checks: Sequence[dg.AssetChecksDefinition] = (),
+) -> UnresolvedAssetJobDefinition:
+    """The models and every check on them but `excluded_checks` (which run elsewhere)."""
+    selection = dg.AssetSelection.assets(models)
+    if excluded_checks:
+        selection = selection - dg.AssetSelection.checks(*excluded_checks)
     return dg.define_asset_job(
         source_job_name(source),
-        selection=dg.AssetSelection.assets(models),
+        selection=selection,
         partitions_def=models.partitions_def,
         description=f"Every {source} model for a window of days: rollups and snapshots.",
+    )
+
+
+def build_quality_job(
+    source: str, checks: Sequence[dg.AssetChecksDefinition]
+) -> UnresolvedAssetJobDefinition:
+    """The source's quality checks alone. A job of checks only is not partitioned (Dagster
+    infers partitions from assets): a run checks the days of its window tags
+    (partitions.WINDOW_START_TAG/_END_TAG), or every day without them."""
+    return dg.define_asset_job(
+        quality_job_name(source),
+        selection=dg.AssetSelection.checks(*checks),
+        description=(
+            f"The {source} quality suites (Great Expectations) over the days of the run's"
+            " tags warehouse/window_start .. warehouse/window_end (every day without them)."
+        ),
     )

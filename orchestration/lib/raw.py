@@ -2,11 +2,13 @@
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 
 import dagster as dg
 
 from ingest import loader, migrate
 from ingest.sources import SOURCES, source_of, table_for_file
+from orchestration.lib.freshness import raw_freshness
 from orchestration.lib.resources import WarehouseResource
 from orchestration.lib.settings import Settings
 
@@ -17,7 +19,9 @@ LEDGER_TABLES = {
 }
 
 
-def _raw_specs(owners: Mapping[str, str], default_owner: str) -> list[dg.AssetSpec]:
+def _raw_specs(
+    owners: Mapping[str, str], default_owner: str, freshness: Mapping[str, timedelta]
+) -> list[dg.AssetSpec]:
     specs = [
         dg.AssetSpec(
             ["raw", table],
@@ -25,6 +29,7 @@ def _raw_specs(owners: Mapping[str, str], default_owner: str) -> list[dg.AssetSp
             owners=[owners.get(source, default_owner)],
             kinds={"postgres"},
             description=f"raw.{table}, written only by the loader (source system: {source}).",
+            freshness_policy=raw_freshness(freshness[source]) if source in freshness else None,
         )
         for source, tables in SOURCES.items()
         for table in tables
@@ -42,11 +47,17 @@ def _raw_specs(owners: Mapping[str, str], default_owner: str) -> list[dg.AssetSp
     return specs
 
 
-def build_raw_assets(settings: Settings, owners: Mapping[str, str]) -> dg.AssetsDefinition:
-    """Every raw table of every source, loaded by one asset (a file names its own table)."""
+def build_raw_assets(
+    settings: Settings,
+    owners: Mapping[str, str],
+    freshness: Mapping[str, timedelta] | None = None,
+) -> dg.AssetsDefinition:
+    """Every raw table of every source, loaded by one asset (a file names its own table);
+    `freshness`: per source, how old its last load may be."""
 
     @dg.multi_asset(
-        specs=_raw_specs(owners, settings.owner), can_subset=True, name="load_landing_files",
+        specs=_raw_specs(owners, settings.owner, freshness or {}), can_subset=True,
+        name="load_landing_files",
         description=f"Loads every new .csv/.jsonl file under {settings.landing_dir}.",
     )  # fmt: skip
     def load_landing_files(

@@ -8,6 +8,12 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from orchestration.lib.partitions import (
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    WINDOW_END_TAG,
+    WINDOW_START_TAG,
+)
 from orchestration.lib.settings import Settings
 
 if TYPE_CHECKING:
@@ -16,8 +22,7 @@ if TYPE_CHECKING:
     )
 
 REASON_TAG = "warehouse/reason"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
+__all__ = ["RANGE_END_TAG", "RANGE_START_TAG", "REASON_TAG", "build_source_schedules"]
 
 
 def build_source_schedules(
@@ -49,3 +54,25 @@ def build_source_schedules(
         )
 
     return [nightly, rolling_restatement]
+
+
+def build_quality_schedule(source: str, job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+    """Yesterday's quality suites at 01:00 UTC, after the nightly run and the restatement."""
+
+    @dg.schedule(
+        job_name=job.name, cron_schedule="0 1 * * *", execution_timezone="UTC",
+        name=f"{source}_quality_0100_utc",
+        description=f"The {source} quality suites over yesterday.",
+    )  # fmt: skip
+    def quality_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        day = (context.scheduled_execution_time.date() - timedelta(days=1)).isoformat()
+        return dg.RunRequest(
+            run_key=f"quality:{source}:{day}",
+            tags={
+                WINDOW_START_TAG: day,
+                WINDOW_END_TAG: day,
+                REASON_TAG: f"daily quality suites of {source} over {day}",
+            },
+        )
+
+    return quality_schedule

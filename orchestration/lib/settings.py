@@ -12,7 +12,7 @@ from ingest.warehouse import PROJECT_ROOT, warehouse_dir
 @dataclass(frozen=True)
 class Settings:
     landing_dir: Path
-    partitions_start: str
+    partitions_start: str | None  # None: the first day with data (partitions.first_data_day)
     restatement_days: int
     owner: str
 
@@ -22,7 +22,8 @@ class Settings:
             # Where new source files arrive; the load asset takes every file not loaded yet.
             landing_dir=Path(os.environ.get("WAREHOUSE_LANDING_DIR", warehouse_dir() / "landing")),
             # First daily partition (UTC); earlier history is built by a run without a window.
-            partitions_start=os.environ.get("WAREHOUSE_PARTITIONS_START", "2026-01-01"),
+            # Unset: the first day the warehouse has events for, when the location loads.
+            partitions_start=os.environ.get("WAREHOUSE_PARTITIONS_START") or None,
             # The rolling restatement re-runs this many days before today for late events.
             restatement_days=int(os.environ.get("WAREHOUSE_RESTATEMENT_DAYS", "3")),
             owner=os.environ.get("WAREHOUSE_OWNER", "team:analytics-engineering"),

@@ -1,11 +1,15 @@
 """What Dagster adds on top of dbt (a benchmark, not a test).
 
-On a fresh database with registry events: the wall time of one partition run through Dagster
-(the `dagster asset materialize` CLI, a run as the daemon launches it) against the bare
-`dbt build` of the same window and selection; then a backfill of N days as one run against
-N one-day runs. BENCH_DAGSTER_DAYS sets N (default 30).
+On a fresh database with registry events: the wall time of one partition run of the
+registry's job through Dagster (the `dagster job execute` CLI: the code location loaded, the
+run, its checks) against the bare `dbt build` of the same window and selection; then a
+backfill of N days as one run against one day's run, and against 5 one-day runs; and the
+quality job (GX suites) over one day and over the N days. BENCH_DAGSTER_DAYS sets N (default
+30). Every comparison is measured in this one process run; the per-step times of the
+one-partition run show where its time goes.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -19,11 +23,20 @@ from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import PROJECT_ROOT, resolve
 from orchestration.lib.dbt import source_selection
+from orchestration.lib.jobs import quality_job_name, source_job_name
+from orchestration.lib.partitions import (
+    PARTITION_TAG,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    WINDOW_END_TAG,
+    WINDOW_START_TAG,
+)
 from tests.databases import fresh_database
 
-# The registry's models: one daily-partitioned asset in Dagster, its folders for dbt.
-DAGSTER_SELECTION = "group:registry and kind:dbt"
+# The registry's models: one daily-partitioned asset (its job) in Dagster, its folders for dbt.
 DBT_SELECTION = source_selection("registry").split()
+# One-day runs to compare the backfill with (each costs about one day's run).
+ONE_BY_ONE = 5
 
 
 def _bin(name: str) -> str:
@@ -39,13 +52,21 @@ def _timed(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def _materialize(
-    env: dict[str, str], partition: str | None = None, span: str | None = None
-) -> float:
-    command = [_bin("dagster"), "asset", "materialize", "-m", "orchestration.definitions",
-               "--select", DAGSTER_SELECTION]  # fmt: skip
-    command += ["--partition", partition] if partition else ["--partition-range", str(span)]
-    return _timed(command, env)
+def _job(env: dict[str, str], job: str, tags: dict[str, str]) -> float:
+    return _timed([_bin("dagster"), "job", "execute", "-m", "orchestration.definitions",
+                   "-j", job, "--tags", json.dumps(tags)], env)  # fmt: skip
+
+
+def _partition(env: dict[str, str], first: date, last: date | None = None) -> float:
+    if last is None or last == first:
+        return _job(env, source_job_name("registry"), {PARTITION_TAG: first.isoformat()})
+    tags = {RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()}
+    return _job(env, source_job_name("registry"), tags)
+
+
+def _quality(env: dict[str, str], first: date, last: date) -> float:
+    tags = {WINDOW_START_TAG: first.isoformat(), WINDOW_END_TAG: last.isoformat()}
+    return _job(env, quality_job_name("registry"), tags)
 
 
 def _bare_dbt(env: dict[str, str], day: date, target: Path) -> float:
@@ -53,6 +74,23 @@ def _bare_dbt(env: dict[str, str], day: date, target: Path) -> float:
     return _timed([_bin("dbt"), "build", "--select", *DBT_SELECTION, "--vars", window, "--quiet",
                    "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
                    "--target-path", str(target)], env)  # fmt: skip
+
+
+def _steps(home: str) -> list[tuple[str, float]]:
+    """Per-step wall time of the newest run in the Dagster instance at `home`, then the run."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(home) as instance:
+        [run] = instance.get_runs(limit=1)
+        stats = instance.get_run_step_stats(run.run_id)
+        record = instance.get_run_record_by_id(run.run_id)
+    steps = [
+        (s.step_key, (s.end_time or 0) - (s.start_time or 0))
+        for s in sorted(stats, key=lambda s: s.start_time or 0)
+    ]
+    if record and record.start_time and record.end_time:
+        steps.append(("(whole run, launch to end)", record.end_time - record.start_time))
+    return steps
 
 
 def main() -> None:
@@ -68,21 +106,35 @@ def main() -> None:
                    "DAGSTER_HOME": tmp, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
                    "WAREHOUSE_PARTITIONS_START": spec.first_day.isoformat()}  # fmt: skip
             run_days = [spec.first_day + timedelta(days=n + 1) for n in range(days)]
-            _materialize(env, span=f"{run_days[0]}...{run_days[-1]}")  # tables exist from here on
-            probe = run_days[-1]
+            first, probe = run_days[0], run_days[-1]
+            _partition(env, first, probe)  # tables exist from here on
             bare = _bare_dbt(env, probe, Path(tmp) / "target")
-            dagster_one = _materialize(env, partition=probe.isoformat())
-            backfill = _materialize(env, span=f"{run_days[0]}...{run_days[-1]}")
-            one_by_one = sum(_materialize(env, partition=day.isoformat()) for day in run_days)
-    print(f"Dagster overhead, registry models, {os.cpu_count()} cores")
-    print(
-        f"one partition: bare dbt build {bare:.1f} s, through Dagster {dagster_one:.1f} s "
-        f"(+{dagster_one - bare:.1f} s, x{dagster_one / bare:.2f})"
-    )
-    print(
-        f"{days} days: one-run backfill {backfill:.1f} s, {days} one-day runs "
-        f"{one_by_one:.1f} s (x{one_by_one / backfill:.1f})"
-    )
+            one = _partition(env, probe)
+            steps = _steps(tmp)
+            backfill = _partition(env, first, probe)
+            few = run_days[:ONE_BY_ONE]
+            one_by_one = sum(_partition(env, day) for day in few)
+            quality_one = _quality(env, probe, probe)
+            quality_all = _quality(env, first, probe)
+    rows = [
+        ("bare `dbt build`, one day", bare, ""),
+        ("one partition through Dagster (registry_job)", one, f"x{one / bare:.2f} of bare dbt"),
+        (f"{days} days as one backfill run", backfill, f"x{backfill / one:.2f} of one day's run"),
+        (f"{len(few)} one-day runs", one_by_one, f"x{one_by_one / backfill:.2f} of the backfill"),
+        ("quality job (GX), one day", quality_one, f"x{quality_one / bare:.2f} of bare dbt"),
+        (
+            f"quality job (GX), {days} days",
+            quality_all,
+            f"x{quality_all / quality_one:.2f} of one day",
+        ),
+    ]
+    print(f"Dagster overhead, registry models, {os.cpu_count()} cores, N = {days}")
+    print("| measurement | time | ratio |\n|---|---:|---|")
+    for name, seconds, ratio in rows:
+        print(f"| {name} | {seconds:.1f} s | {ratio} |")
+    print("\nsteps of the one-partition run:")
+    for step, seconds in steps:
+        print(f"  {step:<60}{seconds:>7.1f} s")
 
 
 if __name__ == "__main__":

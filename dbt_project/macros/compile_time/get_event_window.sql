@@ -118,11 +118,19 @@
     {{ return(window) }}
 {%- endmacro %}
 
-{#- vars min_date / max_date as ISO strings (YAML reads an unquoted 2026-03-01 as a date). -#}
+{#- vars min_date / max_date as ISO strings (YAML reads an unquoted 2026-03-01 as a date);
+    without vars, the environment variables WAREHOUSE_WINDOW_MIN_DATE / _MAX_DATE (how Dagster
+    passes a partition's days: new --vars make dbt parse the whole project again, while an
+    environment variable read only at execution keeps the cached parse). -#}
 {% macro get_requested_dates() -%}
     {%- set first_day = var('min_date') -%}
-    {%- set last_day = var('max_date') or first_day -%}
-    {%- if first_day is none and var('max_date') is not none -%}
+    {%- set given_last_day = var('max_date') -%}
+    {%- if first_day is none and given_last_day is none and execute -%}
+        {%- set first_day = env_var('WAREHOUSE_WINDOW_MIN_DATE', '') or none -%}
+        {%- set given_last_day = env_var('WAREHOUSE_WINDOW_MAX_DATE', '') or none -%}
+    {%- endif -%}
+    {%- set last_day = given_last_day or first_day -%}
+    {%- if first_day is none and given_last_day is not none -%}
         {{ exceptions.raise_compiler_error("var max_date needs min_date (both inclusive)") }}
     {%- endif -%}
     {%- if first_day is none -%}
