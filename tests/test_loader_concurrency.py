@@ -368,7 +368,8 @@ def test_the_same_event_with_two_times_loaded_at_once_is_kept_once(
             "select count(*) from raw._quarantine as copy join raw.download_events as kept"
             " on kept.event_id = 'dl-000007'"
             " where copy.reason like 're-sent event: event_id dl-000007 is kept with %%'"
-            " and (copy.original_text::jsonb ->> 'downloaded_at')::timestamptz <> kept.downloaded_at",
+            " and (copy.original_text::jsonb ->> 'downloaded_at')::timestamptz"
+            " <> kept.downloaded_at",
         )
         == 1
     )
