@@ -57,6 +57,7 @@ FIRMWARE_VERSIONS = ["23.05.5", "24.10.0", "24.10.1", "SNAPSHOT"]
 BUILD_CLIENTS = ["asu-web/2.3", "owut/2024.12", "luci-app-attendedsysupgrade/1.1", "auc/0.3"]
 PROFILES = [f"profile-{index:03d}" for index in range(60)]
 NO_DURATION = ("cancelled", "building")
+DAY_SHAPES = 24
 
 
 def sample(spec: GeneratorSpec, population: Population) -> Sample:
@@ -78,10 +79,19 @@ def _request_shape(rng: random.Random) -> tuple[str, str, str, int, str]:
     return version, target, profile, packages, request_hash[:16]
 
 
+def _day_shapes(day: date) -> list[tuple[str, str, str, int, str]]:
+    """The images built on a day: its first requests ask for exactly these, and every build
+    of the day builds one of them, so a build's request hash is requested on its own day."""
+    rng = random.Random(f"build-shapes:{day.isoformat()}")
+    return [_request_shape(rng) for _ in range(DAY_SHAPES)]
+
+
 def _requests(rng: random.Random, day: date, count: int, sequence: Any) -> list[Row]:
     rows = []
-    for _ in range(count):
-        version, target, profile, packages, request_hash = _request_shape(rng)
+    shapes = _day_shapes(day)
+    for index in range(count):
+        shape = shapes[index] if index < len(shapes) else _request_shape(rng)
+        version, target, profile, packages, request_hash = shape
         rows.append(
             {
                 "event_id": f"req-{next(sequence):011d}",
@@ -104,8 +114,9 @@ def _requests(rng: random.Random, day: date, count: int, sequence: Any) -> list[
 
 def _builds(rng: random.Random, day: date, count: int, sequence: Any) -> list[Row]:
     rows = []
+    shapes = _day_shapes(day)
     for _ in range(count):
-        *_, request_hash = _request_shape(rng)
+        *_, request_hash = rng.choice(shapes)
         when = moment(rng, day)
         status = rng.choices(
             ["success", "failure", "timeout", "cancelled", "building"], [85, 11, 2, 1, 1]
