@@ -31,6 +31,7 @@ from orchestration.lib.jobs import build_load_job, build_source_job
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.raw import build_raw_assets
 from orchestration.lib.resources import WarehouseResource
+from orchestration.lib.retention import build_retention
 from orchestration.lib.schedules import build_source_schedules
 from orchestration.lib.sensors import build_landing_sensor, build_late_data_sensor
 from orchestration.lib.settings import Settings
@@ -54,6 +55,7 @@ class SourceParts:
     models: dg.AssetsDefinition | None = None
     job: UnresolvedAssetJobDefinition | None = None
     schedules: list[dg.ScheduleDefinition] = field(default_factory=list)
+    retention: dg.AssetsDefinition | None = None
 
 
 def build_source_parts(
@@ -101,6 +103,14 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     parts = {
         source.name: build_source_parts(source, project, settings, translator) for source in sources
     }
+    for source in sources:
+        if source.retention:
+            asset, check, schedule = build_retention(
+                source.name, source.retention, owners[source.name]
+            )
+            parts[source.name].retention = asset
+            parts[source.name].checks.append(check)
+            parts[source.name].schedules.append(schedule)
     built = {name: part for name, part in parts.items() if part.models and part.job}
     freshness = [check for part in parts.values() for check in part.freshness_checks]
     sensors = [build_landing_sensor(settings)]
@@ -113,7 +123,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         )
     sensors.append(dg.build_sensor_for_freshness_checks(freshness_checks=freshness))
     return dg.Definitions(
-        assets=[raw, *(part.models for part in built.values())],
+        assets=[
+            raw,
+            *(part.models for part in built.values()),
+            *(part.retention for part in parts.values() if part.retention),
+        ],
         asset_checks=[*(c for part in parts.values() for c in part.checks), *freshness],
         jobs=[build_load_job(raw), *(part.job for part in built.values())],
         schedules=[schedule for part in parts.values() for schedule in part.schedules],
