@@ -11,7 +11,6 @@ downstream is rebuilt by a drop (the ledger records loads, not drops), and incre
 read only their window. What staging copied stays in staging.
 """
 
-
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
