@@ -9,10 +9,18 @@ with requests as (
 
 ),
 
+staged_builds as (
+
+    select * from {{ ref('stg_builds__builds') }}
+    where {{ in_window('event_date', window) }}
+
+),
+
+{{ build_request_shapes('staged_builds') }}
+
 builds as (
 
-    select * from {{ ref('int_builds__builds') }}
-    where {{ in_window('event_date', window) }}
+    select * from staged_builds_described
 
 ),
 

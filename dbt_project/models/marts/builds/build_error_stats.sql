@@ -2,10 +2,18 @@
 
 {%- set window = get_event_window('day', reopen_incomplete=true) %}
 
-with builds as (
+with staged_builds as (
 
-    select * from {{ ref('int_builds__builds') }}
+    select * from {{ ref('stg_builds__builds') }}
     where {{ in_window('event_date', window) }}
+
+),
+
+{{ build_request_shapes('staged_builds') }}
+
+builds as (
+
+    select * from staged_builds_described
 
 ),
 
@@ -29,7 +37,12 @@ errors as (
         count(distinct client) as affected_clients
     from builds
     where status = 'failure'
-    group by 1, 2, 3, 4, 5
+    group by
+        event_date,
+        coalesce(error_category, 'unknown'),
+        coalesce(error_type, 'unknown'),
+        version,
+        target
 
 ),
 

@@ -27,7 +27,7 @@ hourly as (
         avg(queue_length)::double precision as avg_queue_length,
         max(queue_length) as max_queue_length
     from builds
-    group by 1, 2
+    group by event_date, date_trunc('hour', started_at at time zone 'UTC')
 
 ),
 

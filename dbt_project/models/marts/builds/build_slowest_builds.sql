@@ -11,9 +11,17 @@ with lengths as (
 
 ),
 
+staged_builds as (
+
+    {{ rows_as_of(ref('stg_builds__builds'), 90, as_of_dates, 'event_date') }}
+
+),
+
+{{ build_request_shapes('staged_builds') }}
+
 recent_builds as (
 
-    {{ rows_as_of(ref('int_builds__builds'), 90, as_of_dates, 'event_date') }}
+    select * from staged_builds_described
 
 ),
 
