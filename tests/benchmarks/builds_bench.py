@@ -232,7 +232,9 @@ def main() -> None:
             results.append(r)
             print(
                 f"{r['events']:>11,} events over {r['days']} days ({r['day_builds']:,} builds"
-                f" on the measured day): load {r['load_s']:.0f} s",
+                f" on the measured day): load {r['load_s']:.0f} s, full build"
+                f" {r['full_wall_s']:.1f} s, one day: SQL {r['day_sql_s']:.2f} s, models"
+                f" {r['day_models_s']:.2f} s, wall {r['day_wall_s']:.2f} s",
                 flush=True,
             )
     print(f"\nbuilds models, {os.cpu_count()} cores")
