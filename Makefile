@@ -49,6 +49,7 @@ stop: install  ## stop the embedded PostgreSQL
 bench: install  ## benchmarks (not tests): prints ratios measured in one run
 	$(BIN)/python -m tests.benchmarks.loader_bench
 	$(BIN)/python -m tests.benchmarks.registry_bench
+	$(BIN)/python -m tests.benchmarks.builds_bench
 	$(BIN)/python -m tests.benchmarks.dagster_bench
 
 clean: stop

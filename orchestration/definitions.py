@@ -38,6 +38,7 @@ from orchestration.lib.jobs import build_load_job, build_quality_job, build_sour
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.raw import build_raw_assets
 from orchestration.lib.resources import WarehouseResource
+from orchestration.lib.retention import build_retention
 from orchestration.lib.schedules import build_quality_schedule, build_source_schedules
 from orchestration.lib.sensors import build_landing_sensor, build_late_data_sensor
 from orchestration.lib.settings import Settings
@@ -58,6 +59,7 @@ class SourceParts:
     models: dg.AssetsDefinition | None = None
     jobs: list[UnresolvedAssetJobDefinition] = field(default_factory=list)
     schedules: list[dg.ScheduleDefinition] = field(default_factory=list)
+    retention: dg.AssetsDefinition | None = None
 
 
 def build_source_parts(
@@ -107,6 +109,14 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         source.name: build_source_parts(source, project, partitions, settings, translator)
         for source in sources
     }
+    for source in sources:
+        if source.retention:
+            asset, check, schedule = build_retention(
+                source.name, source.retention, owners[source.name]
+            )
+            parts[source.name].retention = asset
+            parts[source.name].checks.append(check)
+            parts[source.name].schedules.append(schedule)
     built = {name: part for name, part in parts.items() if part.models and part.jobs}
     sensors = [build_landing_sensor(settings), build_load_ledger_sensor(raw.keys)]
     if built:
@@ -117,7 +127,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             )
         )
     return dg.Definitions(
-        assets=[raw, *(part.models for part in built.values())],
+        assets=[
+            raw,
+            *(part.models for part in built.values()),
+            *(part.retention for part in parts.values() if part.retention),
+        ],
         asset_checks=[check for part in parts.values() for check in part.checks],
         jobs=[build_load_job(raw), *(job for part in built.values() for job in part.jobs)],
         schedules=[schedule for part in parts.values() for schedule in part.schedules],

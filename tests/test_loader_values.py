@@ -182,8 +182,8 @@ NOT_NEGATIVE: dict[str, tuple[dict[str, object], list[str]]] = {
     ),
     "build_events": (
         {"event_id": "e-1", "started_at": "2026-03-01T00:00:00Z", "request_hash": "h",
-         "client": "c", "status": "success", "duration_seconds": 30},
-        ["duration_seconds"],
+         "client": "c", "status": "success", "duration_seconds": 30, "queue_length": 4},
+        ["duration_seconds", "queue_length"],
     ),
 }  # fmt: skip
 

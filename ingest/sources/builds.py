@@ -2,7 +2,9 @@
 ingest/migrations/0005_builds.sql).
 
 Sample data: requests for versions, targets and Zipf-popular profiles, 40% served from the
-cache; builds that mostly succeed, failing by error category.
+cache; builds that mostly succeed, failing by error category and type (the taxonomy of
+migration 0012), a few still building; the queue length each build saw when it started,
+following the hour of the day, with a backlog above 100 for a few hours on some days.
 """
 
 from __future__ import annotations
@@ -24,17 +26,38 @@ from ingest.generator import (
 )
 
 TABLES = ("build_requests", "build_events")
+# The error taxonomy: category -> type -> message (migration 0012 checks the pairs).
 BUILD_ERRORS = {
-    "validation": "unknown package requested",
-    "container": "container exited with code 137",
-    "build": "make: *** [image] Error 2",
-    "storage": "no space left on device",
-    "network": "could not download package index",
+    "validation": {
+        "invalid_profile": "unknown profile requested",
+        "invalid_version": "unsupported version",
+        "package_conflict": "conflicting packages requested",
+    },
+    "container": {
+        "container_start_failed": "container failed to start",
+        "out_of_memory": "container exited with code 137",
+        "container_timeout": "container did not answer in time",
+    },
+    "build": {
+        "package_not_found": "unknown package requested",
+        "image_too_big": "image exceeds the flash size",
+        "make_failed": "make: *** [image] Error 2",
+    },
+    "storage": {
+        "disk_full": "no space left on device",
+        "upload_failed": "could not store the image",
+    },
+    "network": {
+        "download_failed": "could not download package index",
+        "mirror_unreachable": "mirror did not answer",
+    },
 }
 TARGETS = ["x86/64", "ath79/generic", "ramips/mt7621", "mediatek/filogic", "bcm27xx/bcm2711"]
 FIRMWARE_VERSIONS = ["23.05.5", "24.10.0", "24.10.1", "SNAPSHOT"]
 BUILD_CLIENTS = ["asu-web/2.3", "owut/2024.12", "luci-app-attendedsysupgrade/1.1", "auc/0.3"]
 PROFILES = [f"profile-{index:03d}" for index in range(60)]
+NO_DURATION = ("cancelled", "building")
+DAY_SHAPES = 24
 
 
 def sample(spec: GeneratorSpec, population: Population) -> Sample:
@@ -56,10 +79,19 @@ def _request_shape(rng: random.Random) -> tuple[str, str, str, int, str]:
     return version, target, profile, packages, request_hash[:16]
 
 
+def _day_shapes(day: date) -> list[tuple[str, str, str, int, str]]:
+    """The images built on a day: its first requests ask for exactly these, and every build
+    of the day builds one of them, so a build's request hash is requested on its own day."""
+    rng = random.Random(f"build-shapes:{day.isoformat()}")
+    return [_request_shape(rng) for _ in range(DAY_SHAPES)]
+
+
 def _requests(rng: random.Random, day: date, count: int, sequence: Any) -> list[Row]:
     rows = []
-    for _ in range(count):
-        version, target, profile, packages, request_hash = _request_shape(rng)
+    shapes = _day_shapes(day)
+    for index in range(count):
+        shape = shapes[index] if index < len(shapes) else _request_shape(rng)
+        version, target, profile, packages, request_hash = shape
         rows.append(
             {
                 "event_id": f"req-{next(sequence):011d}",
@@ -82,25 +114,44 @@ def _requests(rng: random.Random, day: date, count: int, sequence: Any) -> list[
 
 def _builds(rng: random.Random, day: date, count: int, sequence: Any) -> list[Row]:
     rows = []
+    shapes = _day_shapes(day)
     for _ in range(count):
-        *_, request_hash = _request_shape(rng)
+        *_, request_hash = rng.choice(shapes)
         when = moment(rng, day)
-        status = rng.choices(["success", "failure", "timeout", "cancelled"], [85, 11, 2, 2])[0]
+        status = rng.choices(
+            ["success", "failure", "timeout", "cancelled", "building"], [85, 11, 2, 1, 1]
+        )[0]
         category = rng.choice(list(BUILD_ERRORS)) if status == "failure" else None
-        duration = int(90 * rng.lognormvariate(0, 0.5)) if status != "cancelled" else None
+        error_type = rng.choice(list(BUILD_ERRORS[category])) if category else None
+        finished = status != "building"
+        duration = int(90 * rng.lognormvariate(0, 0.5)) if status not in NO_DURATION else None
         rows.append(
             {
                 "event_id": f"bld-{next(sequence):011d}",
                 "started_at": timestamp(when),
-                "finished_at": timestamp(when + timedelta(seconds=duration or 5)),
+                "finished_at": (
+                    timestamp(when + timedelta(seconds=duration or 5)) if finished else None
+                ),
                 "request_hash": request_hash,
                 "client": rng.choices(BUILD_CLIENTS, [5, 3, 3, 1])[0],
                 "duration_seconds": duration,
                 "status": status,
                 "error_category": category,
-                "error_message": BUILD_ERRORS[category] if category else None,
+                "error_type": error_type,
+                "error_message": BUILD_ERRORS[category][error_type] if category else None,
                 "cache_hit": False,
                 "worker_id": f"worker-{rng.randint(1, 8)}",
+                "queue_length": _queue_length(rng, day, when.hour),
             }
         )
     return rows
+
+
+def _queue_length(rng: random.Random, day: date, hour: int) -> int:
+    """Builds waiting when a build starts: busier in the European evening; one day in eight
+    has a backlog above 100 for three hours (the seed's alert)."""
+    level = 15 + 35 * max(0.0, 1 - abs(hour - 19) / 6)
+    backlog = random.Random(f"queue:{day.isoformat()}")
+    if backlog.random() < 0.125 and 0 <= hour - backlog.randint(8, 18) < 3:
+        level = 160
+    return max(0, round(level + rng.gauss(0, 6)))

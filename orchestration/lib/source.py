@@ -14,6 +14,7 @@ from datetime import timedelta
 from ingest.sources import REGISTERED
 from orchestration.lib.alerts import Threshold
 from orchestration.lib.expectations import Suite
+from orchestration.lib.retention import Retention
 
 DECLARATIONS_PACKAGE = "orchestration.defs"
 
@@ -27,6 +28,7 @@ class SourceDeclaration:
     owner: who answers for its assets and checks; None takes the location's default.
     expectation_suites / alert_thresholds: checks on its marts, by model name.
     freshness_limit: raw tables and marts older than this fail their freshness check.
+    retention: raw tables whose month partitions past a limit are dropped (lib/retention.py).
     """
 
     name: str
@@ -35,6 +37,7 @@ class SourceDeclaration:
     expectation_suites: tuple[Suite, ...] = ()
     alert_thresholds: tuple[Threshold, ...] = ()
     freshness_limit: timedelta = timedelta(hours=26)
+    retention: tuple[Retention, ...] = ()
 
 
 def declared_sources() -> list[SourceDeclaration]:

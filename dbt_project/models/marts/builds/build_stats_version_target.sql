@@ -1,0 +1,3 @@
+{{ config(indexes=[{'columns': ['version', 'target', 'period_start']}]) }}
+
+{{ build_stats_by(['version', 'target']) }}
