@@ -30,6 +30,7 @@ from orchestration.lib.jobs import LOAD_JOB, quality_job_name, source_job_name
 from orchestration.lib.partitions import WINDOW_END_TAG, WINDOW_START_TAG, daily_partitions
 from orchestration.lib.schedules import RANGE_END_TAG, RANGE_START_TAG, REASON_TAG
 from orchestration.lib.settings import Settings
+from orchestration.lib.source import declared_sources
 from tests.databases import cloned_database, fresh_database
 from tests.dbt_support import DbtProject
 from tests.registry.recompute import fetch
@@ -141,9 +142,11 @@ def test_each_source_is_one_partitioned_asset_grouped_and_checked(location: Loca
     assert graph.get(dg.AssetKey(["staging", "stg_registry__download_events"])).owners == ["team:t"]
     manifest = dbt_project().manifest_path
     with_models = [source for source in REGISTERED if has_models(manifest, source)]
+    with_suites = [source.name for source in declared_sources() if source.expectation_suites]
+    assert REGISTRY_QUALITY_JOB in {quality_job_name(source) for source in with_suites}
     assert {job.name for job in location.defs.jobs or []} == {LOAD_JOB} | {
         source_job_name(source) for source in with_models
-    } | {REGISTRY_QUALITY_JOB}
+    } | {quality_job_name(source) for source in with_suites}
     assert REGISTRY_JOB in {job.name for job in location.defs.jobs or []}
     check_names = {key.name for key in graph.asset_check_keys}
     assert {
