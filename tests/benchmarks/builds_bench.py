@@ -21,8 +21,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import date, timedelta
@@ -32,8 +30,8 @@ from typing import Any
 from ingest import loader, migrate
 from ingest.generator import GeneratorSpec, event_shares, generate
 from ingest.sources import SOURCES
-from ingest.warehouse import PROJECT_ROOT, Warehouse, resolve
-from tests.benchmarks.registry_bench import SQL_STATUS, timed
+from ingest.warehouse import Warehouse, resolve
+from tests.benchmarks.registry_bench import run_dbt, timed
 from tests.databases import fresh_database
 
 BUILDS_EVENTS_PER_DAY = 10_000
@@ -110,29 +108,6 @@ ENDPOINT_QUERIES: dict[str, str] = {
 }
 
 
-def run_dbt(warehouse: Warehouse, work: Path, *args: str, **dbt_vars: str) -> tuple[float, float]:
-    """Runs the dbt CLI as a user would; returns (database seconds, model seconds)."""
-    selection = [
-        *BUILDS_SELECTION,
-        *(["--exclude", "config.materialized:view"] if dbt_vars else []),
-    ]
-    command = [
-        str(Path(sys.executable).parent / "dbt"), *args, "--select", *selection,
-        "--project-dir", str(PROJECT_ROOT / "dbt_project"),
-        "--profiles-dir", str(PROJECT_ROOT / "dbt_project"),
-        "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet",
-    ]  # fmt: skip
-    if dbt_vars:
-        command += ["--vars", json.dumps(dbt_vars)]
-    environment = {**os.environ, **warehouse.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    log = work / "logs" / "dbt.log"
-    log.unlink(missing_ok=True)
-    subprocess.run(command, check=True, env=environment)
-    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
-    database = sum(float(s) for s in SQL_STATUS.findall(log.read_text()))
-    return database, sum(result["execution_time"] for result in results)
-
-
 def model_times(work: Path) -> dict[str, float]:
     results = json.loads((work / "target" / "run_results.json").read_text())["results"]
     return {r["unique_id"].rsplit(".", 1)[-1]: r["execution_time"] for r in results}
@@ -186,7 +161,7 @@ def measure(server: Warehouse, events: int, work: Path) -> dict[str, Any]:
                 for t in SOURCES["builds"]
             )
             cursor.execute("analyze")
-        full_wall = timed(lambda: run_dbt(warehouse, work, "run"))
+        full_wall = timed(lambda: run_dbt(warehouse, work, "run", selection=BUILDS_SELECTION))
         day = str(spec.last_day - timedelta(days=2))
         with warehouse.cursor() as cursor:
             day_builds = cursor.execute(
@@ -194,11 +169,15 @@ def measure(server: Warehouse, events: int, work: Path) -> dict[str, Any]:
                 " and started_at < %(day)s::timestamptz + interval '1 day'",
                 {"day": f"{day} 00:00:00+00"},
             ).fetchone()[0]
-        run_dbt(warehouse, work, "run", min_date=day, max_date=day)  # warm: same work as below
+        run_dbt(
+            warehouse, work, "run", selection=BUILDS_SELECTION, min_date=day, max_date=day
+        )  # warm: same work as below
         runs, per_model = [], []
         for _ in range(DAY_REPEATS):
             started = time.perf_counter()
-            sql_s, models_s = run_dbt(warehouse, work, "run", min_date=day, max_date=day)
+            sql_s, models_s = run_dbt(
+                warehouse, work, "run", selection=BUILDS_SELECTION, min_date=day, max_date=day
+            )
             runs.append((sql_s, models_s, time.perf_counter() - started))
             per_model.append(model_times(work))
         medians = [statistics.median(column) for column in zip(*runs, strict=True)]

@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -142,7 +142,13 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def run_dbt(warehouse: Warehouse, work: Path, *args: str, **dbt_vars: str) -> tuple[float, float]:
+def run_dbt(
+    warehouse: Warehouse,
+    work: Path,
+    *args: str,
+    selection: Sequence[str] = tuple(REGISTRY_SELECTION),
+    **dbt_vars: str,
+) -> tuple[float, float]:
     """Runs the dbt CLI as a user would; returns (database seconds, model seconds).
 
     Database seconds add up what PostgreSQL took for every statement of the run (dbt's debug
@@ -152,12 +158,9 @@ def run_dbt(warehouse: Warehouse, work: Path, *args: str, **dbt_vars: str) -> tu
     A windowed run selects the incremental models only: the catalog views do not change with
     a day of events (orchestration runs partitions the same way).
     """
-    selection = [
-        *REGISTRY_SELECTION,
-        *(["--exclude", "config.materialized:view"] if dbt_vars else []),
-    ]
+    excluded = ["--exclude", "config.materialized:view"] if dbt_vars else []
     command = [
-        str(Path(sys.executable).parent / "dbt"), *args, "--select", *selection,
+        str(Path(sys.executable).parent / "dbt"), *args, "--select", *selection, *excluded,
         "--project-dir", str(PROJECT_ROOT / "dbt_project"),
         "--profiles-dir", str(PROJECT_ROOT / "dbt_project"),
         "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet",

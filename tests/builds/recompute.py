@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 from ingest.warehouse import Warehouse
@@ -22,9 +22,11 @@ from tests.registry.recompute import (
     assert_rows_match,
     close,
     fetch,
+    first_loaded,
     keyed,
     percentile_cont,
     stored_snapshot_days,
+    utc_day,
 )
 
 Row = dict[str, Any]
@@ -44,19 +46,6 @@ SNAPSHOT_MARTS = {
     "build_performance": ("as_of_date", "period_days", "version"),
     "build_slowest_builds": ("as_of_date", "period_days", "slow_rank"),
 }
-
-
-def _day(moment: datetime) -> date:
-    return moment.astimezone(UTC).date()
-
-
-def _first_loaded(rows: list[Row], time_column: str) -> list[Row]:
-    chosen: dict[str, Row] = {}
-    for row in sorted(rows, key=lambda r: (r["_loaded_at"], r[time_column])):
-        chosen.setdefault(row["event_id"], row)
-    for row in chosen.values():
-        row["day"] = _day(row[time_column])
-    return list(chosen.values())
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -82,10 +71,10 @@ class RawBuilds:
             " from raw._loads where source = 'builds' and not is_catalog"
             " group by table_name) as feeds",
         )
-        requests = _first_loaded(
+        requests = first_loaded(
             fetch(warehouse, "select * from raw.build_requests"), "requested_at"
         )
-        builds = _first_loaded(
+        builds = first_loaded(
             fetch(warehouse, "select *, status::text as status from raw.build_events"), "started_at"
         )
         shapes: dict[str, Row] = {}
@@ -99,7 +88,7 @@ class RawBuilds:
         return cls(
             requests=requests,
             builds=builds,
-            complete_through=_day(horizon["latest"]) - timedelta(days=1),
+            complete_through=utc_day(horizon["latest"]) - timedelta(days=1),
             first_event_day=min(row["day"] for row in [*requests, *builds]),
         )
 

@@ -33,17 +33,17 @@ def fetch(warehouse: Warehouse, query: str) -> list[Row]:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _utc_day(moment: datetime) -> date:
+def utc_day(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
 
-def _first_loaded(rows: list[Row], time_column: str) -> list[Row]:
+def first_loaded(rows: list[Row], time_column: str) -> list[Row]:
     """One row per event_id: the first loaded (then earliest) wins, as in staging."""
     chosen: dict[str, Row] = {}
     for row in sorted(rows, key=lambda r: (r["_loaded_at"], r[time_column])):
         chosen.setdefault(row["event_id"], row)
     for row in chosen.values():
-        row["day"] = _utc_day(row[time_column])
+        row["day"] = utc_day(row[time_column])
     return list(chosen.values())
 
 
@@ -112,16 +112,16 @@ class RawRegistry:
             " group by table_name) as feeds",
         )
         raw = cls(
-            downloads=_first_loaded(
+            downloads=first_loaded(
                 fetch(warehouse, "select * from raw.download_events"), "downloaded_at"
             ),
-            views=_first_loaded(
+            views=first_loaded(
                 fetch(warehouse, "select * from raw.module_view_events"), "viewed_at"
             ),
-            compilations=_first_loaded(
+            compilations=first_loaded(
                 fetch(warehouse, "select * from raw.compilation_events"), "started_at"
             ),
-            field_usage=_first_loaded(
+            field_usage=first_loaded(
                 fetch(warehouse, "select * from raw.field_usage_events"), "used_at"
             ),
             modules=_current_versions(fetch(warehouse, "select * from raw.modules"), "module_name"),
@@ -141,7 +141,7 @@ class RawRegistry:
                 "version",
                 "depends_on_module",
             ),
-            complete_through=_utc_day(horizon["latest"]) - timedelta(days=1),
+            complete_through=utc_day(horizon["latest"]) - timedelta(days=1),
             first_event_day=date.max,
         )
         raw.first_event_day = min(row["day"] for row in raw.events())
@@ -257,7 +257,7 @@ def org_stats(raw: RawRegistry) -> dict[tuple[date, str], Row]:
     data_days = {row["day"] for row in raw.activity()}
     module_org = {m["module_name"]: m["organization_id"] for m in raw.modules}
     version_rows = [
-        (module_org[v["module_name"]], _utc_day(v["created_at"]), v["size_bytes"])
+        (module_org[v["module_name"]], utc_day(v["created_at"]), v["size_bytes"])
         for v in raw.versions
     ]
     counters: dict[tuple[date, str], Row] = defaultdict(
@@ -285,9 +285,7 @@ def org_stats(raw: RawRegistry) -> dict[tuple[date, str], Row]:
             if row["user_id"] is not None:
                 target["users"].add(row["user_id"])
     for module in raw.modules:
-        counters[(_utc_day(module["created_at"]), module["organization_id"])][
-            "modules_created"
-        ] += 1
+        counters[(utc_day(module["created_at"]), module["organization_id"])]["modules_created"] += 1
     for org, created, _ in version_rows:
         counters[(created, org)]["versions_created"] += 1
     return {
@@ -374,8 +372,8 @@ def overview(raw: RawRegistry, as_of: date) -> Row:
         if r["user_id"] is not None and as_of - timedelta(days=6) <= r["day"] <= as_of
     }
     return {
-        "total_modules": sum(_utc_day(m["created_at"]) <= as_of for m in raw.modules),
-        "total_versions": sum(_utc_day(v["created_at"]) <= as_of for v in raw.versions),
+        "total_modules": sum(utc_day(m["created_at"]) <= as_of for m in raw.modules),
+        "total_versions": sum(utc_day(v["created_at"]) <= as_of for v in raw.versions),
         "downloads_30d": len(month),
         "active_users_7d": len(week_users),
         "cache_hit_rate_30d": sum(r["cache_hit"] for r in month) / len(month),
@@ -387,7 +385,7 @@ def _bounded(numerator: Fraction | int, denominator: int) -> Fraction:
 
 
 def health_scores(raw: RawRegistry, as_of: date) -> dict[tuple[str, str], Row]:
-    versions = [v for v in raw.versions if _utc_day(v["created_at"]) <= as_of]
+    versions = [v for v in raw.versions if utc_day(v["created_at"]) <= as_of]
     latest = {}
     for v in sorted(versions, key=lambda v: v["created_at"]):
         latest[v["module_name"]] = v["version"]
@@ -417,7 +415,7 @@ def health_scores(raw: RawRegistry, as_of: date) -> dict[tuple[str, str], Row]:
         deprecated = sum(f["is_deprecated"] for f in fields)
         depth = max((f["nesting_depth"] for f in fields), default=0)
         breaking = sum(
-            w["is_breaking_change"] and as_of - timedelta(days=90) < _utc_day(w["created_at"])
+            w["is_breaking_change"] and as_of - timedelta(days=90) < utc_day(w["created_at"])
             for w in versions
             if w["module_name"] == v["module_name"]
         )
