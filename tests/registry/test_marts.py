@@ -285,10 +285,15 @@ def test_the_reader_reads_every_mart_and_nothing_upstream(
         marts = [
             name
             for (name,) in connection.execute(
-                "select tablename from pg_tables where schemaname = 'marts' order by 1"
+                "select table_name from information_schema.tables"
+                " where table_schema = 'marts' order by 1"
             )
         ]
-    assert len(marts) == 9, marts
+    registry_marts = {
+        *SNAPSHOT_MARTS, "language_stats_daily", "org_stats_daily",
+        "module_stats_daily", "module_stats_weekly", "module_stats_monthly",
+    }  # fmt: skip
+    assert registry_marts <= set(marts), marts
     with cloned_database(server, built) as warehouse:
         reader = access.reader_login(warehouse)
         with warehouse.cursor() as cursor:
