@@ -52,39 +52,43 @@ SUITES = (
     ),
 )
 
+
+def _daily_alert(name: str, description: str, column: str, breach: str, digits: int) -> Threshold:
+    """An alert on one column of build_stats_daily, on the latest complete day."""
+    return Threshold(
+        name=name,
+        model="build_stats_daily",
+        description=description,
+        query=f"""
+            select period_start::text, round({column}::numeric, {digits})
+            from marts.build_stats_daily
+            where {column} {breach} and period_start = {LATEST_COMPLETE_DAY}
+        """,
+        columns=("day", column),
+    )
+
+
 THRESHOLDS = (
-    Threshold(
-        name="alert_build_success_rate_below_85pct",
-        model="build_stats_daily",
-        description="The build success rate of the latest complete day is below 85%.",
-        query=f"""
-            select period_start::text, round(success_rate::numeric, 4)
-            from marts.build_stats_daily
-            where success_rate < 0.85 and period_start = {LATEST_COMPLETE_DAY}
-        """,
-        columns=("day", "success_rate"),
+    _daily_alert(
+        "alert_build_success_rate_below_85pct",
+        "The build success rate of the latest complete day is below 85%.",
+        "success_rate",
+        "< 0.85",
+        4,
     ),
-    Threshold(
-        name="alert_build_cache_hit_rate_below_30pct",
-        model="build_stats_daily",
-        description="The cache hit rate of the latest complete day is below 30%.",
-        query=f"""
-            select period_start::text, round(cache_hit_rate::numeric, 4)
-            from marts.build_stats_daily
-            where cache_hit_rate < 0.30 and period_start = {LATEST_COMPLETE_DAY}
-        """,
-        columns=("day", "cache_hit_rate"),
+    _daily_alert(
+        "alert_build_cache_hit_rate_below_30pct",
+        "The cache hit rate of the latest complete day is below 30%.",
+        "cache_hit_rate",
+        "< 0.30",
+        4,
     ),
-    Threshold(
-        name="alert_build_duration_over_300s",
-        model="build_stats_daily",
-        description="The average build duration of the latest complete day exceeds 300 s.",
-        query=f"""
-            select period_start::text, round(avg_build_duration_seconds::numeric, 1)
-            from marts.build_stats_daily
-            where avg_build_duration_seconds > 300 and period_start = {LATEST_COMPLETE_DAY}
-        """,
-        columns=("day", "avg_build_duration_seconds"),
+    _daily_alert(
+        "alert_build_duration_over_300s",
+        "The average build duration of the latest complete day exceeds 300 s.",
+        "avg_build_duration_seconds",
+        "> 300",
+        1,
     ),
     Threshold(
         name="alert_build_client_error_rate_over_50pct",
