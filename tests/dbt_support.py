@@ -71,3 +71,12 @@ class DbtProject:
         for node in self.manifest.nodes.values():
             node.compiled, node.extra_ctes_injected, node.extra_ctes = False, False, []
         return self._invoke(dbtRunner(manifest=self.manifest), cli)
+
+
+def rows_differing(warehouse: Warehouse, left: str, right: str) -> int:
+    """Rows of either relation that the other lacks (as multisets): 0 when they are equal."""
+    with warehouse.cursor() as cursor:
+        return cursor.execute(
+            f"select (select count(*) from (table {left} except all table {right}) as a)"
+            f" + (select count(*) from (table {right} except all table {left}) as b)"
+        ).fetchone()[0]

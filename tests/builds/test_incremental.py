@@ -16,7 +16,7 @@ from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import Warehouse
 from tests.builds.recompute import RawBuilds, assert_every_mart_matches, fetch
-from tests.dbt_support import DbtProject
+from tests.dbt_support import DbtProject, rows_differing
 
 pytestmark = pytest.mark.dbt
 
@@ -61,15 +61,6 @@ def _relations(warehouse: Warehouse) -> list[str]:
         " and (table_name like 'stg_builds%' or table_name like 'build%') order by 1",
     )
     return [row["relation"] for row in rows]
-
-
-def _difference(warehouse: Warehouse, left: str, right: str) -> int:
-    [row] = fetch(
-        warehouse,
-        f"select (select count(*) from (table {left} except all table {right}) as a)"
-        f" + (select count(*) from (table {right} except all table {left}) as b) as rows",
-    )
-    return row["rows"]
 
 
 def test_day_by_day_incremental_runs_equal_a_full_refresh(
@@ -123,7 +114,7 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
             cursor.execute(f"create table {copy} as table {relation}")
     dbt("run", "--select", *BUILDS_MODELS, "--full-refresh")
     differences = {
-        relation: _difference(
+        relation: rows_differing(
             warehouse, relation, "incremental_result." + relation.replace(".", "__")
         )
         for relation in relations

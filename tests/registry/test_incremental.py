@@ -12,7 +12,7 @@ from ingest import loader
 from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import Warehouse
-from tests.dbt_support import DbtProject
+from tests.dbt_support import DbtProject, rows_differing
 from tests.registry.recompute import fetch
 
 pytestmark = pytest.mark.dbt
@@ -44,15 +44,6 @@ def _registry_relations(warehouse: Warehouse) -> list[str]:
         " and (table_name like 'stg_registry%' or table_schema = 'marts') order by 1",
     )
     return [row["relation"] for row in rows]
-
-
-def _difference(warehouse: Warehouse, left: str, right: str) -> int:
-    [row] = fetch(
-        warehouse,
-        f"select (select count(*) from (table {left} except all table {right}) as a)"
-        f" + (select count(*) from (table {right} except all table {left}) as b) as rows",
-    )
-    return row["rows"]
 
 
 def test_day_by_day_incremental_runs_equal_a_full_refresh(
@@ -95,7 +86,7 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
     dbt("run", "--select", *REGISTRY_MODELS.split(), "--full-refresh")
 
     differences = {
-        relation: _difference(
+        relation: rows_differing(
             warehouse, relation, "incremental_result." + relation.replace(".", "__")
         )
         for relation in relations
