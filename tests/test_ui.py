@@ -28,6 +28,7 @@ from orchestration.definitions import build_definitions
 from orchestration.lib.jobs import source_job_name
 from orchestration.lib.settings import Settings
 from tests.databases import fresh_database
+from tests.dbt_support import environment
 from tests.registry import recompute as expected
 from tests.registry.recompute import RawRegistry, assert_rows_match, fetch, keyed
 
@@ -149,11 +150,8 @@ def ui(server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                  "-m", "orchestration.definitions"],
                 cwd=PROJECT_ROOT, env=env, check=True, capture_output=True, timeout=600,
             )  # fmt: skip
-        os.environ["WAREHOUSE_URL"] = warehouse.url  # for build_definitions below
-        try:
+        with environment(WAREHOUSE_URL=warehouse.url):  # for build_definitions below
             defs = build_definitions(settings)
-        finally:
-            os.environ.pop("WAREHOUSE_URL")
         daily = defs.resolve_job_def(REGISTRY_JOB).asset_layer.selected_asset_keys
         log = (work / "ui.log").open("wb")
         process = subprocess.Popen(

@@ -76,14 +76,20 @@ def dbt_resource(project: DbtProject) -> DbtCliResource:
 
 
 @contextmanager
-def window_environment(window: Mapping[str, str]) -> Iterator[None]:
-    """The window's days in the environment dbt subprocesses inherit while the block runs.
+def dbt_environment(warehouse: Warehouse, window: Mapping[str, str]) -> Iterator[None]:
+    """The warehouse's PG* variables (profiles.example.yml reads them) and the window's days
+    in the environment dbt subprocesses inherit while the block runs; restored after it, so
+    nothing of one run's warehouse outlives the run in the process.
 
     dagster-dbt starts dbt with a copy of os.environ; runs that write the warehouse are one at
     a time (the pool), so setting and restoring the variables around the call is safe.
     """
-    saved = {name: os.environ.get(name) for name in WINDOW_ENV.values()}
-    os.environ.update({WINDOW_ENV[bound]: day for bound, day in window.items()})
+    variables = {
+        **warehouse.dbt_env(),
+        **{WINDOW_ENV[bound]: day for bound, day in window.items()},
+    }
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
     try:
         yield
     finally:
@@ -207,13 +213,12 @@ def _stream(
     cores here), and opens a connection per model. The run's events are therefore yielded
     when dbt finishes, in dbt's order, and a dbt failure is raised after them.
     """
-    warehouse.export_to_dbt()
     target = Path(dbt.project_dir) / "target" / "runs" / context.run.run_id
     run_metadata = {"window": f"{window['min_date']} .. {window['max_date']}"}
     events: list[Any] = []
     failure: DagsterDbtCliRuntimeError | None = None
     try:
-        with window_environment(window):
+        with dbt_environment(warehouse.get(), window):
             invocation = dbt.cli(args, context=context, target_path=target)
         try:
             events.extend(invocation.stream())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
 from ingest.warehouse import Warehouse, resolve
@@ -14,9 +12,3 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def get(self) -> Warehouse:
         return resolve()
-
-    def export_to_dbt(self) -> Warehouse:
-        """Points dbt subprocesses of this run at the warehouse (profiles.example.yml reads PG*)."""
-        warehouse = self.get()
-        os.environ.update(warehouse.dbt_env())
-        return warehouse
