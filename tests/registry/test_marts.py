@@ -10,10 +10,11 @@ from typing import Any
 
 import psycopg
 import pytest
+import yaml
 
 from ingest import access, loader, migrate
 from ingest.generator import GeneratorSpec, generate
-from ingest.warehouse import Warehouse
+from ingest.warehouse import PROJECT_ROOT, Warehouse
 from tests.databases import cloned_database, fresh_database
 from tests.dbt_support import DbtProject
 from tests.registry import recompute as expected
@@ -21,6 +22,9 @@ from tests.registry.recompute import RawRegistry, assert_rows_match, close, fetc
 
 pytestmark = pytest.mark.dbt
 
+MODELS_YAML = (
+    PROJECT_ROOT / "dbt_project" / "models" / "marts" / "registry" / "_registry__models.yml"
+)
 SNAPSHOT_MARTS = (
     "top_modules_30d",
     "trending_modules",
@@ -305,3 +309,38 @@ def test_the_reader_reads_every_mart_and_nothing_upstream(
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     connection.execute(f"select 1 from {table} limit 1")
                 connection.rollback()
+
+
+@pytest.mark.parametrize("mart", SNAPSHOT_MARTS)
+def test_each_snapshot_mart_has_a_view_of_its_newest_snapshot(built: Warehouse, mart: str) -> None:
+    """`<mart>_latest`: what a BI tool reads instead of `where as_of_date = max(as_of_date)`."""
+    [newest] = fetch(
+        built,
+        f"select max(as_of_date) as day, count(*) filter (where as_of_date ="
+        f" (select max(as_of_date) from marts.{mart})) as rows from marts.{mart}",
+    )
+    latest = fetch(
+        built, f"select as_of_date, count(*) as rows from marts.{mart}_latest group by 1"
+    )
+    assert newest["rows"] > 0
+    assert latest == [{"as_of_date": newest["day"], "rows": newest["rows"]}]
+
+
+def test_descriptions_reach_the_database_for_bi_tools(built: Warehouse) -> None:
+    """persist_docs: each mart's description and its columns' are comments a BI tool shows;
+    the latest view says what it is."""
+    models = yaml.safe_load(MODELS_YAML.read_text())["models"]
+    daily = next(model for model in models if model["name"] == "module_stats_daily")
+    column = next(c for c in daily["columns"] if c["name"] == "download_count")
+    [row] = fetch(
+        built,
+        "select obj_description('marts.module_stats_daily'::regclass) as mart,"
+        " col_description('marts.module_stats_daily'::regclass, a.attnum) as col,"
+        " obj_description('marts.top_modules_30d_latest'::regclass) as latest"
+        " from pg_attribute as a"
+        " where a.attrelid = 'marts.module_stats_daily'::regclass"
+        " and a.attname = 'download_count'",
+    )
+    assert " ".join(row["mart"].split()) == " ".join(daily["description"].split())
+    assert " ".join(row["col"].split()) == " ".join(column["description"].split())
+    assert row["latest"].startswith("The newest snapshot of top_modules_30d")
