@@ -32,14 +32,19 @@ from orchestration.lib.expectations import build_expectation_checks
 from orchestration.lib.freshness import (
     build_load_ledger_sensor,
     daily_model_freshness,
+    intraday_model_freshness,
     with_freshness,
 )
 from orchestration.lib.jobs import build_load_job, build_quality_job, build_source_job
-from orchestration.lib.partitions import daily_partitions
+from orchestration.lib.partitions import daily_partitions, with_today
 from orchestration.lib.raw import build_raw_assets
 from orchestration.lib.resources import WarehouseResource
 from orchestration.lib.retention import build_retention
-from orchestration.lib.schedules import build_quality_schedule, build_source_schedules
+from orchestration.lib.schedules import (
+    build_quality_schedule,
+    build_refresh_schedule,
+    build_source_schedules,
+)
 from orchestration.lib.sensors import build_landing_sensor, build_late_data_sensor
 from orchestration.lib.settings import Settings
 from orchestration.lib.source import SourceDeclaration, declared_sources
@@ -65,7 +70,7 @@ class SourceParts:
 def build_source_parts(
     source: SourceDeclaration,
     project: DbtProject,
-    partitions: dg.PartitionsDefinition,
+    partitions: dg.DailyPartitionsDefinition,
     settings: Settings,
     translator: WarehouseTranslator,
 ) -> SourceParts:
@@ -73,15 +78,21 @@ def build_source_parts(
     tables are assets of the load either way)."""
     if not has_models(project.manifest_path, source.name):
         return SourceParts(checks=[])
+    if source.refresh_every:
+        partitions = with_today(partitions)
     models = with_freshness(
         build_source_dbt_assets(project, source.name, partitions, translator),
-        daily_model_freshness(source.freshness_limit),
+        intraday_model_freshness(source.refresh_every)
+        if source.refresh_every
+        else daily_model_freshness(source.freshness_limit),
     )
     checked = {check.model for check in (*source.expectation_suites, *source.alert_thresholds)}
     key_of = {model: get_asset_key_for_model([models], model) for model in checked}
     suites = build_expectation_checks(source.expectation_suites, key_of)
     job = build_source_job(source.name, models, excluded_checks=suites)
     jobs, schedules = [job], build_source_schedules(source.name, job, settings)
+    if source.refresh_every:
+        schedules.append(build_refresh_schedule(source.name, job, source.refresh_every))
     if suites:
         quality = build_quality_job(source.name, suites)
         jobs.append(quality)

@@ -29,6 +29,9 @@ class SourceDeclaration:
     expectation_suites / alert_thresholds: checks on its marts, by model name.
     freshness_limit: raw tables and marts older than this fail their freshness check.
     retention: raw tables whose month partitions past a limit are dropped (lib/retention.py).
+    refresh_every: an intraday refresh (lib/schedules.build_refresh_schedule): today's
+        partition exists, a schedule builds it this often, and the models fail their
+        freshness policy when twice as old (None: nightly runs only).
     """
 
     name: str
@@ -38,6 +41,7 @@ class SourceDeclaration:
     alert_thresholds: tuple[Threshold, ...] = ()
     freshness_limit: timedelta = timedelta(hours=26)
     retention: tuple[Retention, ...] = ()
+    refresh_every: timedelta | None = None
 
 
 def declared_sources() -> list[SourceDeclaration]:
