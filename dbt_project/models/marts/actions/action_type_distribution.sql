@@ -16,8 +16,8 @@ results as (
 
     select * from {{ ref('stg_actions__action_results') }}
     where
-        executed_at > (select window_end - interval '30 days' from reference)
-        and executed_at <= (select window_end from reference)
+        executed_at > (select reference.window_end - interval '30 days' from reference)
+        and executed_at <= (select reference.window_end from reference)
 
 ),
 

@@ -16,7 +16,7 @@ with reference as (
 results as (
 
     select * from {{ ref('stg_actions__action_results') }}
-    where event_date >= (select (window_end at time zone 'UTC')::date - 1 from reference)
+    where event_date >= (select (reference.window_end at time zone 'UTC')::date - 1 from reference)
 
 ),
 

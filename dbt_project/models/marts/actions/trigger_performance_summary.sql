@@ -21,8 +21,8 @@ results as (
     select * from {{ ref('stg_actions__action_results') }}
     where
         trigger_id is not null
-        and executed_at > (select window_end - interval '30 days' from reference)
-        and executed_at <= (select window_end from reference)
+        and executed_at > (select reference.window_end - interval '30 days' from reference)
+        and executed_at <= (select reference.window_end from reference)
 
 ),
 
@@ -67,7 +67,7 @@ last_executions as (
             from {{ ref('stg_actions__action_results') }} as staged
             where
                 staged.trigger_id = trigger_ids.trigger_id
-                and staged.executed_at <= (select window_end from reference)
+                and staged.executed_at <= (select reference.window_end from reference)
         ) as last_executed_at
     from trigger_ids
 
