@@ -35,7 +35,12 @@ from orchestration.lib.freshness import (
     intraday_model_freshness,
     with_freshness,
 )
-from orchestration.lib.jobs import build_load_job, build_quality_job, build_source_job
+from orchestration.lib.jobs import (
+    build_load_job,
+    build_quality_job,
+    build_refresh_job,
+    build_source_job,
+)
 from orchestration.lib.partitions import daily_partitions, with_today
 from orchestration.lib.raw import build_raw_assets
 from orchestration.lib.resources import WarehouseResource
@@ -89,16 +94,19 @@ def build_source_parts(
     checked = {check.model for check in (*source.expectation_suites, *source.alert_thresholds)}
     key_of = {model: get_asset_key_for_model([models], model) for model in checked}
     suites = build_expectation_checks(source.expectation_suites, key_of)
+    alerts = build_alert_checks(source.alert_thresholds, key_of)
     job = build_source_job(source.name, models, excluded_checks=suites)
     jobs, schedules = [job], build_source_schedules(source.name, job, settings)
     if source.refresh_every:
-        schedules.append(build_refresh_schedule(source.name, job, source.refresh_every))
+        refresh = build_refresh_job(source.name, models, alerts)
+        jobs.append(refresh)
+        schedules.append(build_refresh_schedule(source.name, refresh, source.refresh_every))
     if suites:
         quality = build_quality_job(source.name, suites)
         jobs.append(quality)
         schedules.append(build_quality_schedule(source.name, quality))
     return SourceParts(
-        checks=[*suites, *build_alert_checks(source.alert_thresholds, key_of)],
+        checks=[*suites, *alerts],
         models=models,
         jobs=jobs,
         schedules=schedules,

@@ -35,26 +35,35 @@ SUITES = (
     ),
 )
 
+
+def _health_alert(name: str, description: str, column: str, flag: str, digits: int) -> Threshold:
+    """An alert on the 24-hour health summary: the row when its flag (built by dbt) is set."""
+    return Threshold(
+        name=name,
+        model="action_system_health",
+        description=description,
+        query=f"""
+            select window_end::text, round({column}::numeric, {digits})
+            from marts.action_system_health where {flag}
+        """,
+        columns=("window_end", column),
+    )
+
+
 THRESHOLDS = (
-    Threshold(
-        name="alert_action_success_rate_below_90pct",
-        model="action_system_health",
-        description="The success rate of the last 24 hours is below 90% (seed: Low Success Rate).",
-        query="""
-            select window_end::text, round(success_rate::numeric, 4)
-            from marts.action_system_health where is_success_rate_below_90pct
-        """,
-        columns=("window_end", "success_rate"),
+    _health_alert(
+        "alert_action_success_rate_below_90pct",
+        "The success rate of the last 24 hours is below 90% (seed: Low Success Rate).",
+        "success_rate",
+        "is_success_rate_below_90pct",
+        4,
     ),
-    Threshold(
-        name="alert_action_p95_over_1000ms",
-        model="action_system_health",
-        description="The p95 duration of the last 24 hours exceeds 1,000 ms (seed: High Latency).",
-        query="""
-            select window_end::text, round(p95_duration_ms::numeric, 1)
-            from marts.action_system_health where is_p95_over_1000ms
-        """,
-        columns=("window_end", "p95_duration_ms"),
+    _health_alert(
+        "alert_action_p95_over_1000ms",
+        "The p95 duration of the last 24 hours exceeds 1,000 ms (seed: High Latency).",
+        "p95_duration_ms",
+        "is_p95_over_1000ms",
+        1,
     ),
 )
 

@@ -308,11 +308,6 @@ CURRENT_STATE: dict[str, tuple[tuple[str, ...], Callable[[RawActions], dict[Any,
     "action_growth_weekly": (("week_start",), growth_weekly),
 }
 MARTS = (*ROLLUPS, *CURRENT_STATE)
-# Rebuilt whole by every run over a window ending at the reference time.
-SLIDING = (
-    "recent_failures", "action_type_distribution", "trigger_performance_summary",
-    "action_system_health",
-)  # fmt: skip
 
 
 def assert_mart_matches(warehouse: Warehouse, raw: RawActions, mart: str) -> int:

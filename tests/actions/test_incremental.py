@@ -4,9 +4,7 @@ changes nothing."""
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,7 @@ from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import Warehouse
 from tests.actions.recompute import MARTS, RawActions, assert_mart_matches, fetch
-from tests.dbt_support import DbtProject, rows_differing
+from tests.dbt_support import DbtProject, files_by_day, rows_differing, write_jsonl
 
 pytestmark = pytest.mark.dbt
 
@@ -27,24 +25,6 @@ ACTIONS_MODELS = ("staging.actions", "intermediate.actions", "marts.actions")
 BARE_RUN_DAYS = 5
 # Rebuilt whole by every run at the time of the run: compared without their build time.
 VOLATILE_COLUMNS = {"action_system_health": "built_at"}
-
-
-def _files_by_day(files: list[Path]) -> dict[date, list[Path]]:
-    by_day: dict[date, list[Path]] = defaultdict(list)
-    for path in files:
-        label = path.stem.split("__", 1)[1]
-        if label != "catalog":
-            by_day[date.fromisoformat(label)].append(path)
-    return dict(sorted(by_day.items()))
-
-
-def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
-    def value(v: Any) -> Any:
-        return v.isoformat() if isinstance(v, datetime) else v
-
-    lines = [json.dumps({k: value(v) for k, v in row.items()}) for row in rows]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def _result_rows(warehouse: Warehouse, where: str) -> list[dict[str, Any]]:
@@ -93,7 +73,7 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
     spec = GeneratorSpec(events=200_000, days=30, seed=7, late_share=0.05, duplicate_share=0.02)
-    by_day = _files_by_day(generate(spec, tmp_path / "landing", tables=SOURCES["actions"]))
+    by_day = files_by_day(generate(spec, tmp_path / "landing", tables=SOURCES["actions"]))
     catalog = tmp_path / "landing" / "triggers__catalog.csv"
     dbt = DbtProject(warehouse, tmp_path)
     lookback = timedelta(days=3)  # the generator's late events are at most 3 days late
@@ -111,7 +91,7 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
             )[:20]
             for row in resent:
                 row["executed_at"] += timedelta(hours=30)
-            path = _write_jsonl(tmp_path / f"action_results__resent-{day}.jsonl", resent)
+            path = write_jsonl(tmp_path / f"action_results__resent-{day}.jsonl", resent)
             assert loader.load_file(warehouse, path).rows_quarantined == len(resent)
         if 0 < index < len(by_day) - BARE_RUN_DAYS:
             dbt("run", "--select", *ACTIONS_MODELS, min_date=str(day - lookback), max_date=str(day))
@@ -124,7 +104,7 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
     for row in late:
         row["event_id"] = "late-" + row["event_id"]
         row["status"], row["error_message"] = "failure", "late failure"
-    loader.load_file(warehouse, _write_jsonl(tmp_path / "action_results__late.jsonl", late))
+    loader.load_file(warehouse, write_jsonl(tmp_path / "action_results__late.jsonl", late))
     dbt("run", "--select", *ACTIONS_MODELS)
 
     raw = RawActions.read(warehouse)

@@ -4,7 +4,6 @@ up to 100, no division by zero, NULL and empty error messages, personal data red
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from ingest.warehouse import Warehouse
 from tests.actions import recompute as expected
 from tests.actions.recompute import RawActions, fetch
 from tests.databases import cloned_database, fresh_database
-from tests.dbt_support import DbtProject
+from tests.dbt_support import DbtProject, write_jsonl
 
 pytestmark = pytest.mark.dbt
 
@@ -132,11 +131,6 @@ def test_shares_add_up_to_100_and_rates_never_divide_by_zero(built: Warehouse) -
     )
 
 
-def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
-    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
-    return path
-
-
 def _result(event_id: str, moment: datetime, status: str, message: str | None) -> dict[str, Any]:
     return {
         "event_id": event_id, "executed_at": moment.isoformat(), "trigger_id": "trg-0000",
@@ -159,7 +153,7 @@ def test_edges_of_the_24_hour_window(built: Warehouse, server: Warehouse, tmp_pa
             _result("edge-in", start + timedelta(milliseconds=1), "timeout", ""),
             _result("edge-future", now["now"] + timedelta(hours=2), "failure", "rate limited"),
         ]
-        loader.load_file(warehouse, _write_jsonl(tmp_path / "action_results__edges.jsonl", rows))
+        loader.load_file(warehouse, write_jsonl(tmp_path / "action_results__edges.jsonl", rows))
         DbtProject(warehouse, tmp_path)("run", "--select", *ACTIONS_MODELS)
         recent = {r["event_id"]: r for r in fetch(warehouse, "select * from marts.recent_failures")}
         assert "edge-in" in recent and "edge-out" not in recent and "edge-future" not in recent

@@ -8,8 +8,9 @@ sliding marts read), loaded through the loader into a fresh database; then
 - the 5-minute refresh as the schedule runs it, today's window: after one warm-up run, the
   median of REFRESH_REPEATS runs of its SQL time, model time and wall time (dbt's start-up
   included);
-- the same refresh through Dagster: one run of actions_job for today's partition
-  (execute_in_process on the real code location: dbt, row counts, dbt tests, alerts), wall.
+- the same refresh through Dagster: one run of actions_refresh_job for today's partition, as
+  the 5-minute schedule launches it (execute_in_process on the real code location: dbt, row
+  counts, the alerts), after one warm-up run, wall.
 The ratio of the refresh at the large size to the small one shows whether its cost grows
 with history (target <= 1.3). Sizes: BENCH_ACTIONS_EVENTS (default 1M and 10M).
 """
@@ -52,7 +53,7 @@ def load_history(warehouse: Warehouse, events: int, folder: Path) -> GeneratorSp
 
 
 def dagster_refresh(warehouse: Warehouse, work: Path, first_day: str, today: str) -> float:
-    """Wall time of one run of actions_job for today's partition, through the code location."""
+    """Wall time of one refresh run (actions_refresh_job, today's partition), in-process."""
     from orchestration.definitions import build_definitions
     from orchestration.demo import QUIET
     from orchestration.lib.settings import Settings
@@ -62,7 +63,7 @@ def dagster_refresh(warehouse: Warehouse, work: Path, first_day: str, today: str
     try:
         settings = Settings(work / "landing", first_day, restatement_days=3, owner="team:bench")
         defs = build_definitions(settings)
-        job = defs.resolve_job_def("actions_job")
+        job = defs.resolve_job_def("actions_refresh_job")
         with dg.instance_for_test() as instance:
             job.execute_in_process(instance=instance, run_config=QUIET, partition_key=today)
             started = time.perf_counter()

@@ -95,10 +95,35 @@ select * from final
     health summary, the 30-day distribution and trigger summary): the latest action result
     executed no later than now. Live, that is the last load's newest action (a few minutes
     ago); a warehouse whose loads stopped keeps its last windows instead of emptying them (the
-    freshness check says it is stale), and a result dated in the future never moves it. -#}
+    freshness policy says it is stale), and a result dated in the future never moves it.
+    Decided once before the model's SQL runs (an index probe), so the SQL holds a constant
+    and PostgreSQL reads the window through the executed_at index whatever the history; a
+    subquery when staging does not exist yet (dbt compile on an empty warehouse). -#}
 {% macro actions_reference_time() -%}
-    (
-        select max(executed_at) from {{ ref('stg_actions__action_results') }}
-        where executed_at <= now()
-    )
+    {%- set staged = ref('stg_actions__action_results') -%}
+    {%- set newest -%}
+        (
+            select max(probe.executed_at)
+            from {{ staged }} as probe
+            where probe.executed_at <= now()
+        )
+    {%- endset -%}
+    {%- if execute and adapter.get_relation(staged.database, staged.schema, staged.identifier) -%}
+        {%- set found = run_query(
+            "select to_char(" ~ newest ~ " at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+        ).columns[0].values()[0] -%}
+        {{- "timestamptz '" ~ found ~ "+00'" if found else "null::timestamptz" -}}
+    {%- else -%}
+        {{ newest }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- SQL: the staged action results of the sliding window of `length` (an interval, such as
+    '24 hours') ending at `reference` (actions_reference_time): (reference - length,
+    reference]. -#}
+{% macro results_in_sliding_window(length, reference) -%}
+    select * from {{ ref('stg_actions__action_results') }}
+    where
+        executed_at > {{ reference }} - interval '{{ length }}'
+        and executed_at <= {{ reference }}
 {%- endmacro %}

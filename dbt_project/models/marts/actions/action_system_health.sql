@@ -7,19 +7,17 @@
 -#}
 {{ config(materialized='table') }}
 
+{%- set reference_time = actions_reference_time() %}
+
 with reference as (
 
-    select
-        {{ actions_reference_time() }} as window_end
+    select {{ reference_time }} as window_end
 
 ),
 
 results as (
 
-    select * from {{ ref('stg_actions__action_results') }}
-    where
-        executed_at > (select reference.window_end - interval '24 hours' from reference)
-        and executed_at <= (select reference.window_end from reference)
+    {{ results_in_sliding_window('24 hours', reference_time) }}
 
 ),
 

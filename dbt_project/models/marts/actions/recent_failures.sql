@@ -2,21 +2,21 @@
     The seed's recent_failures: every failed action (status failure or timeout) of the sliding
     24 hours ending at the reference time (actions_reference_time: the newest result), with
     its error details and response data as staging reduced them, and its trigger's name.
-    Rebuilt whole by every run; reads two days of staging whatever the history.
+    Rebuilt whole by every run; reads 24 hours of staging whatever the history.
 -#}
 {{ config(materialized='table', indexes=[{'columns': ['executed_at']}]) }}
 
+{%- set reference_time = actions_reference_time() %}
+
 with reference as (
 
-    select
-        {{ actions_reference_time() }} as window_end
+    select {{ reference_time }} as window_end
 
 ),
 
 results as (
 
-    select * from {{ ref('stg_actions__action_results') }}
-    where event_date >= (select (reference.window_end at time zone 'UTC')::date - 1 from reference)
+    {{ results_in_sliding_window('24 hours', reference_time) }}
 
 ),
 
@@ -45,10 +45,7 @@ final as (
     from results
     cross join reference
     left join triggers on results.trigger_id = triggers.trigger_id
-    where
-        results.is_failure
-        and results.executed_at > reference.window_end - interval '24 hours'
-        and results.executed_at <= reference.window_end
+    where results.is_failure
 
 )
 

@@ -9,20 +9,18 @@
 -#}
 {{ config(materialized='table') }}
 
+{%- set reference_time = actions_reference_time() %}
+
 with reference as (
 
-    select
-        {{ actions_reference_time() }} as window_end
+    select {{ reference_time }} as window_end
 
 ),
 
 results as (
 
-    select * from {{ ref('stg_actions__action_results') }}
-    where
-        trigger_id is not null
-        and executed_at > (select reference.window_end - interval '30 days' from reference)
-        and executed_at <= (select reference.window_end from reference)
+    select * from ({{ results_in_sliding_window('30 days', reference_time) }}) as window_results
+    where trigger_id is not null
 
 ),
 
@@ -67,7 +65,7 @@ last_executions as (
             from {{ ref('stg_actions__action_results') }} as staged
             where
                 staged.trigger_id = trigger_ids.trigger_id
-                and staged.executed_at <= (select reference.window_end from reference)
+                and staged.executed_at <= {{ reference_time }}
         ) as last_executed_at
     from trigger_ids
 
