@@ -163,3 +163,17 @@ def test_edges_of_the_24_hour_window(built: Warehouse, server: Warehouse, tmp_pa
         assert raw.reference == newest
         for mart in ("recent_failures", "action_system_health", "trigger_performance_summary"):
             expected.assert_mart_matches(warehouse, raw, mart)
+
+
+def test_a_server_in_another_time_zone_gives_the_same_marts(
+    built: Warehouse, server: Warehouse, raw: RawActions, tmp_path: Path
+) -> None:
+    """Days, hours and weeks are UTC whatever the server's time zone."""
+    with cloned_database(server, built) as warehouse:
+        with warehouse.cursor() as cursor:
+            cursor.execute(f"alter database \"{warehouse.dbname}\" set timezone = 'Asia/Kolkata'")
+        DbtProject(warehouse, tmp_path)("run", "--select", *ACTIONS_MODELS, "--full-refresh")
+        [zone] = fetch(warehouse, "show timezone")
+        assert zone["TimeZone"] == "Asia/Kolkata"
+        for mart in expected.MARTS:
+            expected.assert_mart_matches(warehouse, raw, mart)

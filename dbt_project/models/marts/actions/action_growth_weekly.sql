@@ -14,14 +14,14 @@ with daily as (
 weekly as (
 
     select
-        date_trunc('week', period_start)::date as week_start,
+        date_trunc('week', period_start::timestamp)::date as week_start,
         sum(execution_count)::bigint as execution_count,
         sum(success_count)::bigint as success_count,
         sum(failure_count)::bigint as failure_count,
         count(distinct period_start)::integer as days_with_data,
         bool_and(is_complete) and count(distinct period_start) = 7 as is_complete
     from daily
-    group by date_trunc('week', period_start)::date
+    group by date_trunc('week', period_start::timestamp)::date
 
 ),
 
