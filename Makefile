@@ -7,8 +7,15 @@ DAYS   ?= 60
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_HOME ?= $(CURDIR)/.warehouse/dagster
+# Where production runs (Dagster) publish dbt's manifest and run results: what `make slim`
+# defers to and compares against.
+DBT_STATE ?= $(or $(WAREHOUSE_DBT_STATE_DIR),$(CURDIR)/.warehouse/dbt-state)
+DOCS_PORT ?= 8080
+comma := ,
+# dbt in dbt_project/, pointed at the configured warehouse (the `dev` target unless told).
+DBT = cd dbt_project && eval "$$(../$(BIN)/python -m ingest env)" && ../$(BIN)/dbt
 
-.PHONY: install demo test test-fast lint dsn dsn-owner env stop ui bench clean
+.PHONY: install demo test test-fast lint dsn dsn-owner env stop ui bench clean docs slim compare
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +49,18 @@ dsn-owner: install  ## the owner role's connection string (loads, builds, DDL)
 
 env: install  ## export lines for dbt and psql: eval "$$(make -s env)"
 	@$(BIN)/python -m ingest env
+
+docs: install  ## dbt's docs site of production (lineage, columns, tests): http://127.0.0.1:$(DOCS_PORT)
+	$(DBT) docs generate --target prod --quiet
+	$(DBT) docs serve --target prod --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
+
+slim: install  ## build what you changed (and what depends on it) in your dev schemas, the rest read from production
+	@test -f "$(DBT_STATE)/manifest.json" || { echo "error: no production manifest in $(DBT_STATE): run make demo (or any Dagster run of a source's models) first"; exit 1; }
+	$(DBT) build --select state:modified+ --defer --state "$(DBT_STATE)"
+
+compare: install  ## MODEL=<mart> [FROM=<day>] [TO=<day>]: your dev relation against production's
+	@test -n "$(MODEL)" || { echo "error: name the model: make compare MODEL=module_stats_daily"; exit 1; }
+	@$(DBT) run-operation compare_with_production --quiet --args '{model: "$(MODEL)"$(if $(FROM),$(comma) min_date: "$(FROM)")$(if $(TO),$(comma) max_date: "$(TO)")}'
 
 stop: install  ## stop the embedded PostgreSQL
 	$(BIN)/python -m ingest stop

@@ -13,7 +13,9 @@ dbt manifest is prepared (parsed if missing or stale).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -32,7 +34,9 @@ from orchestration.lib.expectations import build_expectation_checks
 from orchestration.lib.freshness import (
     build_load_ledger_sensor,
     daily_model_freshness,
+    declared_freshness,
     intraday_model_freshness,
+    source_model_limit,
     with_freshness,
 )
 from orchestration.lib.jobs import (
@@ -53,7 +57,7 @@ from orchestration.lib.schedules import (
 from orchestration.lib.sensors import build_landing_sensor, build_late_data_sensor
 from orchestration.lib.settings import Settings
 from orchestration.lib.source import SourceDeclaration, declared_sources
-from orchestration.lib.translator import WarehouseTranslator
+from orchestration.lib.translator import WarehouseTranslator, group_owners
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import (
@@ -78,6 +82,7 @@ def build_source_parts(
     partitions: dg.DailyPartitionsDefinition,
     settings: Settings,
     translator: WarehouseTranslator,
+    model_limit: timedelta | None,
 ) -> SourceParts:
     """A source's models, checks, jobs and schedules; nothing while it has no models (its raw
     tables are assets of the load either way)."""
@@ -85,12 +90,13 @@ def build_source_parts(
         return SourceParts(checks=[])
     if source.refresh_every:
         partitions = with_today(partitions)
-    models = with_freshness(
-        build_source_dbt_assets(project, source.name, partitions, translator),
-        intraday_model_freshness(source.refresh_every)
-        if source.refresh_every
-        else daily_model_freshness(source.freshness_limit),
+    models = build_source_dbt_assets(
+        project, source.name, partitions, translator, settings.dbt_state_dir
     )
+    if source.refresh_every:
+        models = with_freshness(models, intraday_model_freshness(source.refresh_every))
+    elif model_limit is not None:
+        models = with_freshness(models, daily_model_freshness(model_limit))
     checked = {check.model for check in (*source.expectation_suites, *source.alert_thresholds)}
     key_of = {model: get_asset_key_for_model([models], model) for model in checked}
     suites = build_expectation_checks(source.expectation_suites, key_of)
@@ -119,19 +125,22 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     prepare_manifest(project, warehouse)
     partitions = daily_partitions(settings, warehouse)
     sources = declared_sources()
-    owners = {source.name: source.owner or settings.owner for source in sources}
+    manifest = json.loads(project.manifest_path.read_text())
+    owners = group_owners(manifest)
+    freshness = declared_freshness(manifest)
     translator = WarehouseTranslator(owners, default_owner=settings.owner)
-    raw = build_raw_assets(
-        settings, owners, {source.name: source.freshness_limit for source in sources}
-    )
+    raw = build_raw_assets(settings, owners, freshness)
     parts = {
-        source.name: build_source_parts(source, project, partitions, settings, translator)
+        source.name: build_source_parts(
+            source, project, partitions, settings, translator,
+            source_model_limit(freshness, source.name),
+        )
         for source in sources
-    }
+    }  # fmt: skip
     for source in sources:
         if source.retention:
             asset, check, schedule = build_retention(
-                source.name, source.retention, owners[source.name]
+                source.name, source.retention, owners.get(source.name, settings.owner)
             )
             parts[source.name].retention = asset
             parts[source.name].checks.append(check)

@@ -11,6 +11,16 @@ import pytest
 from ingest import migrate
 from ingest.warehouse import Warehouse, resolve
 from tests.databases import cloned_database, fresh_database
+from tests.dbt_support import environment
+
+
+@pytest.fixture(scope="session", autouse=True)
+def published_dbt_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Production runs of the tests publish their dbt artifacts here, never into the
+    checkout's .warehouse/dbt-state that an engineer's slim builds defer to."""
+    folder = tmp_path_factory.mktemp("dbt-state")
+    with environment(WAREHOUSE_DBT_STATE_DIR=str(folder)):
+        yield folder
 
 
 @pytest.fixture(scope="session")

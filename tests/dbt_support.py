@@ -13,7 +13,7 @@ import json
 import os
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,23 +21,26 @@ from typing import Any
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from ingest.warehouse import PROJECT_ROOT, Warehouse
+from orchestration.lib.settings import DBT_PRODUCTION_TARGET
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 
 @contextmanager
-def pointed_at(warehouse: Warehouse) -> Iterator[None]:
-    """The PG* variables the profile reads, set for the duration of one dbt call."""
-    saved = {name: os.environ.get(name) for name in warehouse.dbt_env()}
-    os.environ.update(warehouse.dbt_env())
+def environment(**variables: str) -> Iterator[None]:
+    """Environment variables set while the block runs, restored (or removed) after it."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
     try:
         yield
     finally:
         for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+            os.environ.pop(name, None) if value is None else os.environ.update({name: value})
+
+
+def pointed_at(warehouse: Warehouse) -> AbstractContextManager[None]:
+    """The PG* variables the profile reads, set for the duration of one dbt call."""
+    return environment(**warehouse.dbt_env())
 
 
 class DbtProject:
@@ -48,6 +51,7 @@ class DbtProject:
         self.common = [
             "--project-dir", str(DBT_PROJECT_DIR),
             "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target", DBT_PRODUCTION_TARGET,
             "--target-path", str(work_dir / "target"),
             "--log-path", str(work_dir / "logs"),
             "--quiet",

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -32,7 +32,7 @@ from orchestration.lib.schedules import RANGE_END_TAG, RANGE_START_TAG, REASON_T
 from orchestration.lib.settings import Settings
 from orchestration.lib.source import declared_sources
 from tests.databases import cloned_database, fresh_database
-from tests.dbt_support import DbtProject
+from tests.dbt_support import DbtProject, environment
 from tests.registry.recompute import fetch
 
 pytestmark = pytest.mark.dbt
@@ -72,18 +72,10 @@ def _run(location: Location, job: str, **kwargs: object) -> dg.ExecuteInProcessR
     return result
 
 
-@contextmanager
-def _warehouse_url(warehouse: Warehouse) -> Iterator[None]:
+def _warehouse_url(warehouse: Warehouse) -> AbstractContextManager[None]:
     """Points the code location's resources (ingest.warehouse.resolve) at one database, as a
     deployment configures a server: its URL and its salt."""
-    settings = {"WAREHOUSE_URL": warehouse.url, SALT_VARIABLE: "test-salt-of-a-deployment"}
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name) if value is None else os.environ.update({name: value})
+    return environment(WAREHOUSE_URL=warehouse.url, **{SALT_VARIABLE: "test-salt-of-a-deployment"})
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +84,10 @@ def location(server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Ite
     work = tmp_path_factory.mktemp("orchestration")
     generate(SPEC, work / "landing")
     days = [SPEC.first_day + timedelta(days=n) for n in range(DAYS)]
-    settings = Settings(work / "landing", days[0].isoformat(), restatement_days=3, owner="team:t")
+    settings = Settings(
+        work / "landing", days[0].isoformat(), restatement_days=3, owner="team:t",
+        dbt_state_dir=work / "dbt-state",
+    )  # fmt: skip
     with (
         fresh_database(server) as warehouse,
         dg.instance_for_test() as instance,
@@ -139,7 +134,12 @@ def test_each_source_is_one_partitioned_asset_grouped_and_checked(location: Loca
     assert len(models) == 13 + 4  # incremental models and catalog views
     for key in models:
         assert graph.get(key).partitions_def is not None, key
-    assert graph.get(dg.AssetKey(["staging", "stg_registry__download_events"])).owners == ["team:t"]
+    # Owners come from the dbt groups (models/_groups.yml); the location's default (the
+    # settings' owner) only where no group applies: the ledger tables.
+    team = "team:analytics-engineering"
+    assert graph.get(dg.AssetKey(["staging", "stg_registry__download_events"])).owners == [team]
+    assert graph.get(dg.AssetKey(["raw", "download_events"])).owners == [team]
+    assert graph.get(dg.AssetKey(["raw", "_loads"])).owners == ["team:t"]
     manifest = dbt_project().manifest_path
     with_models = [source for source in REGISTERED if has_models(manifest, source)]
     with_suites = [source.name for source in declared_sources() if source.expectation_suites]
@@ -159,8 +159,15 @@ def test_each_source_is_one_partitioned_asset_grouped_and_checked(location: Loca
     assert any(name.startswith("unique_combination_of_columns") for name in check_names)
     # Freshness is a policy on each asset (freshness checks are superseded), not a check.
     assert not any(name.startswith("freshness") for name in check_names)
-    for key in (dg.AssetKey(["raw", "download_events"]), *models):
+    for key in models:
         assert graph.get(key).freshness_policy is not None, key
+    # Raw tables: the limits of the registry's dbt sources YAML, the ones `dbt source
+    # freshness` checks (26 hours warns, 50 fail); the catalog declares none.
+    raw_policy = graph.get(dg.AssetKey(["raw", "download_events"])).freshness_policy
+    assert (raw_policy.warn_window.to_timedelta(), raw_policy.fail_window.to_timedelta()) == (
+        timedelta(hours=26), timedelta(hours=50)
+    )  # fmt: skip
+    assert graph.get(dg.AssetKey(["raw", "modules"])).freshness_policy is None
 
 
 def test_each_partition_run_recorded_its_window_and_row_counts(location: Location) -> None:

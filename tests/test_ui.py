@@ -115,7 +115,10 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
 def ui(server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
     work = tmp_path_factory.mktemp("ui")
     days = [SPEC.first_day + timedelta(days=n) for n in range(SPEC.days)]
-    settings = Settings(work / "landing", days[0].isoformat(), restatement_days=3, owner="team:t")
+    settings = Settings(
+        work / "landing", days[0].isoformat(), restatement_days=3, owner="team:t",
+        dbt_state_dir=work / "dbt-state",
+    )  # fmt: skip
     with fresh_database(server) as warehouse:
         migrate.migrate(warehouse)
         generate(SPEC, settings.landing_dir, tables=SOURCES["registry"])

@@ -35,7 +35,7 @@ from packaging.version import Version
 from ingest.warehouse import Warehouse
 from orchestration.lib.partitions import window_vars
 from orchestration.lib.resources import WarehouseResource
-from orchestration.lib.settings import DBT_PROJECT_DIR
+from orchestration.lib.settings import DBT_PRODUCTION_TARGET, DBT_PROJECT_DIR
 from orchestration.lib.translator import WarehouseTranslator
 
 MODEL_LAYERS = ("staging", "intermediate", "marts")
@@ -70,7 +70,9 @@ class WarehouseDbtCli(DbtCliResource):
 
 
 def dbt_resource(project: DbtProject) -> DbtCliResource:
-    return WarehouseDbtCli(project_dir=project, dbt_executable=dbt_executable())
+    return WarehouseDbtCli(
+        project_dir=project, dbt_executable=dbt_executable(), target=DBT_PRODUCTION_TARGET
+    )
 
 
 @contextmanager
@@ -90,7 +92,8 @@ def window_environment(window: Mapping[str, str]) -> Iterator[None]:
 
 
 def _manifest_is_current(manifest: Path, database: str) -> bool:
-    """Newer than every project file, and parsed for this database (relation names carry it)."""
+    """Newer than every project file, and parsed for this database (relation names carry it)
+    and for the production target (a folder's schema as it is, not a dev schema)."""
     if not manifest.exists():
         return False
     built = manifest.stat().st_mtime
@@ -101,7 +104,11 @@ def _manifest_is_current(manifest: Path, database: str) -> bool:
     if any(p.stat().st_mtime > built for p in sources):
         return False
     nodes = json.loads(manifest.read_text())["nodes"].values()
-    return all(node.get("database") == database for node in nodes if node.get("database"))
+    return all(
+        node.get("database") in (None, database)
+        and node["config"].get("schema") in (None, node.get("schema"))
+        for node in nodes
+    )
 
 
 def prepare_manifest(project: DbtProject, warehouse: Warehouse) -> Path:
@@ -115,7 +122,8 @@ def prepare_manifest(project: DbtProject, warehouse: Warehouse) -> Path:
         return manifest
     subprocess.run(
         [dbt_executable(), "parse", "--quiet",
-         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target", DBT_PRODUCTION_TARGET],
         check=True,
         env={**os.environ, **warehouse.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )  # fmt: skip
@@ -123,8 +131,9 @@ def prepare_manifest(project: DbtProject, warehouse: Warehouse) -> Path:
 
 
 def source_selection(source: str) -> str:
-    """dbt's selection of a source system's models: its folder in every layer."""
-    return " ".join(f"{layer}.{source}" for layer in MODEL_LAYERS)
+    """dbt's selection of a source system's models: its dbt group, which its folders in every
+    layer set (dbt_project.yml; tests/test_engineer_loop.py checks that none is missed)."""
+    return f"group:{source}"
 
 
 def has_models(manifest: Path, source: str) -> bool:
@@ -168,12 +177,28 @@ def _unique_id(event: Any) -> str | None:
     return str(value.value) if value is not None else None
 
 
+# What a production run publishes for slim builds: the project as built, what the run did.
+PUBLISHED_ARTIFACTS = ("manifest.json", "run_results.json")
+
+
+def publish_artifacts(target: Path, state_dir: Path) -> None:
+    """Copies the run's artifacts into the state folder, each replaced whole (a reader never
+    sees half a file)."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    for name in PUBLISHED_ARTIFACTS:
+        if (target / name).exists():
+            partial = state_dir / f".{name}.partial"
+            shutil.copyfile(target / name, partial)
+            partial.replace(state_dir / name)
+
+
 def _stream(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
     args: list[str],
     window: Mapping[str, str],
+    state_dir: Path,
 ) -> Iterator[Any]:
     """Runs one dbt command for the run's selection; row counts and the window on every asset.
 
@@ -194,6 +219,7 @@ def _stream(
             events.extend(invocation.stream())
         except DagsterDbtCliRuntimeError as error:
             failure = error
+        publish_artifacts(target, state_dir)
     finally:
         shutil.rmtree(target, ignore_errors=True)  # each run's own target folder
     nodes = invocation.manifest["nodes"]
@@ -224,8 +250,10 @@ def build_source_dbt_assets(
     source: str,
     partitions: dg.PartitionsDefinition,
     translator: WarehouseTranslator,
+    state_dir: Path,
 ) -> dg.AssetsDefinition:
-    """The source's models as one daily-partitioned multi-asset (single-run backfills)."""
+    """The source's models as one daily-partitioned multi-asset (single-run backfills); each
+    run publishes its dbt artifacts into `state_dir`."""
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -245,6 +273,6 @@ def build_source_dbt_assets(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ) -> Iterator[Any]:
         window = window_vars(context.partition_time_window)
-        yield from _stream(context, dbt, warehouse, ["build"], window)
+        yield from _stream(context, dbt, warehouse, ["build"], window, state_dir)
 
     return source_dbt_models

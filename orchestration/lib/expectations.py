@@ -163,6 +163,10 @@ def at_least(column: str, other: str) -> Expectation:
 
 
 def unique(*columns: str) -> Expectation:
+    """Unique values of one column, or of a combination (GX's compound expectation refuses
+    fewer than two columns)."""
+    if len(columns) == 1:
+        return Expectation("ExpectColumnValuesToBeUnique", {"column": columns[0]})
     return Expectation("ExpectCompoundColumnsToBeUnique", {"column_list": list(columns)})
 
 

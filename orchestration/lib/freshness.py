@@ -2,11 +2,18 @@
 checks, no sensor for them; both are superseded in Dagster 1.12+ and warn), and raw tables
 whose last update is the load ledger's, whoever loaded them.
 
-- Raw tables: fresh while their last load is younger than the source's freshness limit.
+The limits have one definition: the `freshness` (warn_after, error_after) of each source in
+its dbt YAML (models/staging/<source>/_<source>__sources.yml), which `dbt source freshness`
+checks against the same ledger (loaded_at_query, macros/sql/last_load.sql). Dagster reads them
+from the manifest.
+
+- Raw tables: warn past warn_after, fail past error_after since their last load; a table
+  whose freshness is null (a catalog) has no policy.
 - A source's daily models: partition runs are nightly (00:05 UTC), so each must have been
-  materialized within the freshness limit before the day's deadline (02:00 UTC). Dagster's
-  policies are evaluated per asset, not per partition (the partition-aware freshness check is
-  superseded too); a late-data restatement of an old day also counts as an update.
+  materialized within its source's largest error_after before the day's deadline (02:00
+  UTC). Dagster's policies are evaluated per asset, not per partition (the partition-aware
+  freshness check is superseded too); a late-data restatement of an old day also counts as
+  an update.
 - A file loaded outside Dagster (`python -m ingest load`) is a row of raw._loads and nothing
   in Dagster: the load-ledger sensor reports each such load as a materialization of its raw
   table, so raw freshness follows every load.
@@ -15,8 +22,10 @@ whose last update is the load ledger's, whoever loaded them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import dagster as dg
 
@@ -33,8 +42,50 @@ NEW_LOADS = """
 """
 
 
-def raw_freshness(limit: timedelta) -> dg.FreshnessPolicy:
-    return dg.FreshnessPolicy.time_window(fail_window=limit)
+PERIODS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
+
+
+@dataclass(frozen=True)
+class FreshnessLimits:
+    """A raw table's limits as its dbt source declares them (None: not declared)."""
+
+    source: str
+    warn_after: timedelta | None
+    error_after: timedelta | None
+
+
+def _after(declared: Mapping[str, Any] | None) -> timedelta | None:
+    if not declared or declared.get("count") is None or declared.get("period") is None:
+        return None
+    return int(declared["count"]) * PERIODS[declared["period"]]
+
+
+def declared_freshness(manifest: Mapping[str, Any]) -> dict[str, FreshnessLimits]:
+    """Per raw table (by name), the freshness its dbt source declares; tables without any
+    limit are left out."""
+    limits = {}
+    for node in manifest["sources"].values():
+        freshness = node.get("freshness") or {}
+        warn, error = _after(freshness.get("warn_after")), _after(freshness.get("error_after"))
+        if warn or error:
+            limits[node["name"]] = FreshnessLimits(node["source_name"], warn, error)
+    return limits
+
+
+def raw_freshness(limits: FreshnessLimits) -> dg.FreshnessPolicy:
+    """Fails past error_after, warns past warn_after (either alone: fails past it)."""
+    fail = limits.error_after or limits.warn_after
+    assert fail is not None  # declared_freshness keeps tables with a limit only
+    warn = limits.warn_after if limits.error_after and limits.warn_after else None
+    return dg.FreshnessPolicy.time_window(fail_window=fail, warn_window=warn)
+
+
+def source_model_limit(limits: Mapping[str, FreshnessLimits], source: str) -> timedelta | None:
+    """How stale a source's models may be: the largest error_after of its raw tables."""
+    afters = [
+        limit.error_after or limit.warn_after for limit in limits.values() if limit.source == source
+    ]
+    return max((after for after in afters if after), default=None)
 
 
 def daily_model_freshness(limit: timedelta) -> dg.FreshnessPolicy:

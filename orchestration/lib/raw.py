@@ -2,13 +2,12 @@
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
 
 import dagster as dg
 
 from ingest import loader, migrate
 from ingest.sources import SOURCES, source_of, table_for_file
-from orchestration.lib.freshness import raw_freshness
+from orchestration.lib.freshness import FreshnessLimits, raw_freshness
 from orchestration.lib.resources import WarehouseResource
 from orchestration.lib.settings import Settings
 
@@ -20,7 +19,7 @@ LEDGER_TABLES = {
 
 
 def _raw_specs(
-    owners: Mapping[str, str], default_owner: str, freshness: Mapping[str, timedelta]
+    owners: Mapping[str, str], default_owner: str, freshness: Mapping[str, FreshnessLimits]
 ) -> list[dg.AssetSpec]:
     specs = [
         dg.AssetSpec(
@@ -29,7 +28,7 @@ def _raw_specs(
             owners=[owners.get(source, default_owner)],
             kinds={"postgres"},
             description=f"raw.{table}, written only by the loader (source system: {source}).",
-            freshness_policy=raw_freshness(freshness[source]) if source in freshness else None,
+            freshness_policy=raw_freshness(freshness[table]) if table in freshness else None,
         )
         for source, tables in SOURCES.items()
         for table in tables
@@ -50,10 +49,10 @@ def _raw_specs(
 def build_raw_assets(
     settings: Settings,
     owners: Mapping[str, str],
-    freshness: Mapping[str, timedelta] | None = None,
+    freshness: Mapping[str, FreshnessLimits] | None = None,
 ) -> dg.AssetsDefinition:
     """Every raw table of every source, loaded by one asset (a file names its own table);
-    `freshness`: per source, how old its last load may be."""
+    `freshness`: per table, how old its last load may be (lib/freshness.py)."""
 
     @dg.multi_asset(
         specs=_raw_specs(owners, settings.owner, freshness or {}), can_subset=True,

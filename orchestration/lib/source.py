@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from datetime import timedelta
 
 from ingest.sources import REGISTERED
 from orchestration.lib.alerts import Threshold
@@ -24,10 +23,9 @@ class SourceDeclaration:
     """A source system as the code location sees it.
 
     name: the source (its raw tables come from ingest.sources, its models from the dbt
-        folders models/<layer>/<name>/).
-    owner: who answers for its assets and checks; None takes the location's default.
+        folders models/<layer>/<name>/; its owner and freshness limits from its dbt group
+        and sources YAML).
     expectation_suites / alert_thresholds: checks on its marts, by model name.
-    freshness_limit: raw tables and marts older than this fail their freshness check.
     retention: raw tables whose month partitions past a limit are dropped (lib/retention.py).
     refresh_every: an intraday refresh (lib/schedules.build_refresh_schedule): today's
         partition exists, a schedule builds it this often, and the models fail their
@@ -36,10 +34,8 @@ class SourceDeclaration:
 
     name: str
     description: str
-    owner: str | None = None
     expectation_suites: tuple[Suite, ...] = ()
     alert_thresholds: tuple[Threshold, ...] = ()
-    freshness_limit: timedelta = timedelta(hours=26)
     retention: tuple[Retention, ...] = ()
     refresh_every: timedelta | None = None
 

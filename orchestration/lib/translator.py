@@ -1,5 +1,6 @@
-"""How dbt nodes appear in Dagster: raw sources keyed raw/<table>, groups and owners by source
-system (a model's source is its folder: models/<layer>/<source>/)."""
+"""How dbt nodes appear in Dagster: raw sources keyed raw/<table>; groups and owners from dbt's
+groups (models/_groups.yml): a model's group is its dbt group, a raw table's the group named
+for its source, and each group's owner is the dbt group's owner. No owner mapping here."""
 
 from __future__ import annotations
 
@@ -10,6 +11,18 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 SHARED_GROUP = "warehouse"
+
+
+def group_owners(manifest: Mapping[str, Any]) -> dict[str, str]:
+    """Each dbt group's owner as Dagster names owners: the email, else `team:<name>`."""
+    owners = {}
+    for group in manifest.get("groups", {}).values():
+        owner = group.get("owner") or {}
+        if owner.get("email"):
+            owners[group["name"]] = owner["email"]
+        elif owner.get("name"):
+            owners[group["name"]] = f"team:{owner['name']}"
+    return owners
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -24,11 +37,10 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
-        """The source system: models live in <layer>/<source>/, sources are named for it."""
+        """The dbt group (one per source system); a raw table's is its source's."""
         if dbt_resource_props["resource_type"] == "source":
             return dbt_resource_props["source_name"]
-        fqn = dbt_resource_props["fqn"]
-        return fqn[2] if len(fqn) > 3 else SHARED_GROUP
+        return dbt_resource_props.get("config", {}).get("group") or SHARED_GROUP
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return [self.owners.get(self.get_group_name(dbt_resource_props), self.default_owner)]

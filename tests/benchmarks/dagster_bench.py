@@ -31,6 +31,7 @@ from orchestration.lib.partitions import (
     WINDOW_END_TAG,
     WINDOW_START_TAG,
 )
+from orchestration.lib.settings import DBT_PRODUCTION_TARGET
 from tests.databases import fresh_database
 
 # The registry's models: one daily-partitioned asset (its job) in Dagster, its folders for dbt.
@@ -73,6 +74,7 @@ def _bare_dbt(env: dict[str, str], day: date, target: Path) -> float:
     window = f'{{"min_date": "{day}", "max_date": "{day}"}}'
     return _timed([_bin("dbt"), "build", "--select", *DBT_SELECTION, "--vars", window, "--quiet",
                    "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
+                   "--target", DBT_PRODUCTION_TARGET,
                    "--target-path", str(target)], env)  # fmt: skip
 
 

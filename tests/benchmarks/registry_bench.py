@@ -34,6 +34,7 @@ from ingest import loader, migrate
 from ingest.generator import GeneratorSpec, event_shares, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import PROJECT_ROOT, Warehouse, resolve
+from orchestration.lib.settings import DBT_PRODUCTION_TARGET
 from tests.databases import fresh_database
 
 REGISTRY_EVENTS_PER_DAY = 10_000
@@ -162,7 +163,7 @@ def run_dbt(
     command = [
         str(Path(sys.executable).parent / "dbt"), *args, "--select", *selection, *excluded,
         "--project-dir", str(PROJECT_ROOT / "dbt_project"),
-        "--profiles-dir", str(PROJECT_ROOT / "dbt_project"),
+        "--profiles-dir", str(PROJECT_ROOT / "dbt_project"), "--target", DBT_PRODUCTION_TARGET,
         "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet",
     ]  # fmt: skip
     if dbt_vars:

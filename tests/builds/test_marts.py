@@ -14,9 +14,11 @@ from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.sources.builds import BUILD_ERRORS
 from ingest.warehouse import Warehouse
+from orchestration.defs.builds import SUITES
+from orchestration.lib.expectations import Suite, validate
 from tests.builds import recompute as expected
 from tests.builds.recompute import RawBuilds, fetch
-from tests.databases import fresh_database
+from tests.databases import cloned_database, fresh_database
 from tests.dbt_support import DbtProject
 
 pytestmark = pytest.mark.dbt
@@ -150,3 +152,36 @@ def test_one_day_reads_one_partition_and_the_date_indexes(
     ]  # fmt: skip
     assert {s["Relation Name"] for s in staged} == {"stg_builds__requests", "stg_builds__builds"}
     assert all(s["Node Type"] != "Seq Scan" for s in staged), staged
+
+
+def test_a_day_with_requests_but_no_build_has_no_percentiles_and_passes_its_tests(
+    built: Warehouse, raw: RawBuilds, server: Warehouse, tmp_path: Path
+) -> None:
+    """The demo's first days had requests and no build: the day's row has zero builds and no
+    percentiles (not zeros), and the build's dbt tests pass on it."""
+    day = raw.complete_through - timedelta(days=2)
+    with cloned_database(server, built) as copy:
+        with copy.cursor() as cursor:
+            cursor.execute(
+                "delete from raw.build_events where (started_at at time zone 'UTC')::date = %s",
+                (day,),
+            )
+        DbtProject(copy, tmp_path)(
+            "build", "--select", *BUILDS_MODELS, min_date=str(day), max_date=str(day)
+        )
+        [row] = fetch(
+            copy,
+            "select build_count, total_requests, p50_build_duration_seconds as p50,"
+            " p99_build_duration_seconds as p99"
+            f" from marts.build_stats_daily where period_start = '{day}'",
+        )
+    assert row["build_count"] == 0 and row["total_requests"] > 0
+    assert row["p50"] is None and row["p99"] is None
+
+
+@pytest.mark.parametrize("suite", SUITES, ids=lambda suite: suite.name)
+def test_each_quality_suite_passes_on_the_built_marts(built: Warehouse, suite: Suite) -> None:
+    """The builds quality job's suites, as its run validates them (every day)."""
+    result = validate(built, suite)
+    assert result.passed, result.metadata["failures"]
+    assert result.metadata["expectations"].value > 0

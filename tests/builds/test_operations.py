@@ -3,9 +3,7 @@ history; the seed's alerts fire on what crosses their thresholds (real dbt, real
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from orchestration.lib.resources import WarehouseResource
 from orchestration.lib.retention import build_retention, expired_partitions
 from tests.builds.recompute import fetch
 from tests.databases import cloned_database, fresh_database
-from tests.dbt_support import DbtProject
+from tests.dbt_support import DbtProject, environment
 
 pytestmark = pytest.mark.dbt
 
@@ -49,17 +47,6 @@ def copy(built: Warehouse, server: Warehouse) -> Iterator[Warehouse]:
         yield warehouse
 
 
-@contextmanager
-def _environment(**variables: str) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name) if value is None else os.environ.update({name: value})
-
-
 def _oldest_day(warehouse: Warehouse, table: str, column: str) -> date:
     [row] = fetch(warehouse, f"select min(({column} at time zone 'UTC')::date) as day from {table}")
     return row["day"]
@@ -74,7 +61,7 @@ def _mart_days(warehouse: Warehouse) -> dict[str, int]:
 
 def _retain(warehouse: Warehouse, tmp_path: Path) -> dg.ExecuteInProcessResult:
     asset, check, _ = build_retention("builds", RETENTION, "team:test")
-    with _environment(WAREHOUSE_URL=warehouse.url), dg.instance_for_test() as instance:
+    with environment(WAREHOUSE_URL=warehouse.url), dg.instance_for_test() as instance:
         result = dg.materialize(
             [asset, check], resources={"warehouse": WarehouseResource()}, instance=instance
         )
@@ -112,7 +99,7 @@ def test_retention_drops_whole_partitions_and_the_marts_keep_their_history(
     assert fetch(copy, "select * from marts.build_stats_daily order by period_start") == rows_before
 
     # The limits come from the environment, not from constants.
-    with _environment(BUILDS_METRICS_RETENTION_DAYS="30"):
+    with environment(BUILDS_METRICS_RETENTION_DAYS="30"):
         assert expired_partitions(copy, metrics, now)
         _retain(copy, tmp_path)
         cutoff = metrics.cutoff(now).date()

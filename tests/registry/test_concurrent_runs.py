@@ -16,6 +16,7 @@ from ingest import loader
 from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import PROJECT_ROOT, Warehouse
+from orchestration.lib.settings import DBT_PRODUCTION_TARGET
 from tests.dbt_support import DbtProject
 from tests.registry.recompute import RawRegistry, assert_every_mart_matches, fetch
 
@@ -39,6 +40,7 @@ def _dbt_run(warehouse: Warehouse, work: Path, day: str) -> subprocess.Popen[str
          "--select", "staging.registry", "intermediate.registry", "marts.registry",
          "--vars", f"{{min_date: {day}, max_date: {day}}}",
          "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
+         "--target", DBT_PRODUCTION_TARGET,
          "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
         cwd=PROJECT_ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         env={**os.environ, **warehouse.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
