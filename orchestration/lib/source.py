@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from ingest.sources import REGISTERED
 from orchestration.lib.alerts import Threshold
