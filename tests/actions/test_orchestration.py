@@ -50,7 +50,9 @@ def refreshed(
     work = tmp_path_factory.mktemp("actions_dagster")
     today = datetime.now(UTC).date()
     spec = GeneratorSpec(events=120_000, days=DAYS, seed=17, end_date=today)
-    settings = Settings(work / "landing", spec.first_day.isoformat(), 3, "team:t")
+    settings = Settings(
+        work / "landing", spec.first_day.isoformat(), 3, "team:t", work / "dbt-state"
+    )
     saved = {name: os.environ.get(name) for name in ("WAREHOUSE_URL", SALT_VARIABLE)}
     with fresh_database(server) as warehouse, dg.instance_for_test() as instance:
         os.environ.update({"WAREHOUSE_URL": warehouse.url, SALT_VARIABLE: "test-salt"})

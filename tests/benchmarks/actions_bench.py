@@ -61,7 +61,10 @@ def dagster_refresh(warehouse: Warehouse, work: Path, first_day: str, today: str
     saved = {name: os.environ.get(name) for name in ("WAREHOUSE_URL", SALT_VARIABLE)}
     os.environ.update({"WAREHOUSE_URL": warehouse.url, SALT_VARIABLE: "bench-salt"})
     try:
-        settings = Settings(work / "landing", first_day, restatement_days=3, owner="team:bench")
+        settings = Settings(
+            work / "landing", first_day, restatement_days=3, owner="team:bench",
+            dbt_state_dir=work / "dbt-state",
+        )  # fmt: skip
         defs = build_definitions(settings)
         job = defs.resolve_job_def("actions_refresh_job")
         with dg.instance_for_test() as instance:
