@@ -15,6 +15,8 @@ from ingest import loader, migrate
 from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import Warehouse
+from orchestration.defs.actions import SUITES
+from orchestration.lib.expectations import Suite, validate
 from tests.actions import recompute as expected
 from tests.actions.recompute import RawActions, fetch
 from tests.databases import cloned_database, fresh_database
@@ -177,3 +179,11 @@ def test_a_server_in_another_time_zone_gives_the_same_marts(
         assert zone["TimeZone"] == "Asia/Kolkata"
         for mart in expected.MARTS:
             expected.assert_mart_matches(warehouse, raw, mart)
+
+
+@pytest.mark.parametrize("suite", SUITES, ids=lambda suite: suite.name)
+def test_each_quality_suite_passes_on_the_built_marts(built: Warehouse, suite: Suite) -> None:
+    """The actions quality job's suites (Great Expectations), as its run validates them."""
+    result = validate(built, suite)
+    assert result.passed, result.metadata["failures"]
+    assert result.metadata["expectations"].value > 0
