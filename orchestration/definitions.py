@@ -35,15 +35,25 @@ from orchestration.lib.freshness import (
     build_load_ledger_sensor,
     daily_model_freshness,
     declared_freshness,
+    intraday_model_freshness,
     source_model_limit,
     with_freshness,
 )
-from orchestration.lib.jobs import build_load_job, build_quality_job, build_source_job
-from orchestration.lib.partitions import daily_partitions
+from orchestration.lib.jobs import (
+    build_load_job,
+    build_quality_job,
+    build_refresh_job,
+    build_source_job,
+)
+from orchestration.lib.partitions import daily_partitions, with_today
 from orchestration.lib.raw import build_raw_assets
 from orchestration.lib.resources import WarehouseResource
 from orchestration.lib.retention import build_retention
-from orchestration.lib.schedules import build_quality_schedule, build_source_schedules
+from orchestration.lib.schedules import (
+    build_quality_schedule,
+    build_refresh_schedule,
+    build_source_schedules,
+)
 from orchestration.lib.sensors import build_landing_sensor, build_late_data_sensor
 from orchestration.lib.settings import Settings
 from orchestration.lib.source import SourceDeclaration, declared_sources
@@ -69,7 +79,7 @@ class SourceParts:
 def build_source_parts(
     source: SourceDeclaration,
     project: DbtProject,
-    partitions: dg.PartitionsDefinition,
+    partitions: dg.DailyPartitionsDefinition,
     settings: Settings,
     translator: WarehouseTranslator,
     model_limit: timedelta | None,
@@ -78,22 +88,31 @@ def build_source_parts(
     tables are assets of the load either way)."""
     if not has_models(project.manifest_path, source.name):
         return SourceParts(checks=[])
+    if source.refresh_every:
+        partitions = with_today(partitions)
     models = build_source_dbt_assets(
         project, source.name, partitions, translator, settings.dbt_state_dir
     )
-    if model_limit is not None:
+    if source.refresh_every:
+        models = with_freshness(models, intraday_model_freshness(source.refresh_every))
+    elif model_limit is not None:
         models = with_freshness(models, daily_model_freshness(model_limit))
     checked = {check.model for check in (*source.expectation_suites, *source.alert_thresholds)}
     key_of = {model: get_asset_key_for_model([models], model) for model in checked}
     suites = build_expectation_checks(source.expectation_suites, key_of)
+    alerts = build_alert_checks(source.alert_thresholds, key_of)
     job = build_source_job(source.name, models, excluded_checks=suites)
     jobs, schedules = [job], build_source_schedules(source.name, job, settings)
+    if source.refresh_every:
+        refresh = build_refresh_job(source.name, models, alerts)
+        jobs.append(refresh)
+        schedules.append(build_refresh_schedule(source.name, refresh, source.refresh_every))
     if suites:
         quality = build_quality_job(source.name, suites)
         jobs.append(quality)
         schedules.append(build_quality_schedule(source.name, quality))
     return SourceParts(
-        checks=[*suites, *build_alert_checks(source.alert_thresholds, key_of)],
+        checks=[*suites, *alerts],
         models=models,
         jobs=jobs,
         schedules=schedules,

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +86,25 @@ def rows_differing(warehouse: Warehouse, left: str, right: str) -> int:
             f"select (select count(*) from (table {left} except all table {right}) as a)"
             f" + (select count(*) from (table {right} except all table {left}) as b)"
         ).fetchone()[0]
+
+
+def files_by_day(files: list[Path]) -> dict[date, list[Path]]:
+    """Generated event files by the day in their name (`<table>__<day>.<ext>`), in day order;
+    catalog files left out. What day-by-day incremental tests load one day at a time."""
+    by_day: dict[date, list[Path]] = defaultdict(list)
+    for path in files:
+        label = path.stem.split("__", 1)[1]
+        if label != "catalog":
+            by_day[date.fromisoformat(label)].append(path)
+    return dict(sorted(by_day.items()))
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """Rows as a JSON-lines landing file (times as ISO strings), for the loader."""
+
+    def value(v: Any) -> Any:
+        return v.isoformat() if isinstance(v, datetime) else v
+
+    lines = [json.dumps({k: value(v) for k, v in row.items()}) for row in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -26,7 +26,7 @@ from orchestration.definitions import build_definitions
 from orchestration.demo import QUIET
 from orchestration.lib.dbt import dbt_project, has_models
 from orchestration.lib.freshness import LEDGER_SENSOR
-from orchestration.lib.jobs import LOAD_JOB, quality_job_name, source_job_name
+from orchestration.lib.jobs import LOAD_JOB, quality_job_name, refresh_job_name, source_job_name
 from orchestration.lib.partitions import WINDOW_END_TAG, WINDOW_START_TAG, daily_partitions
 from orchestration.lib.schedules import RANGE_END_TAG, RANGE_START_TAG, REASON_TAG
 from orchestration.lib.settings import Settings
@@ -144,9 +144,12 @@ def test_each_source_is_one_partitioned_asset_grouped_and_checked(location: Loca
     with_models = [source for source in REGISTERED if has_models(manifest, source)]
     with_suites = [source.name for source in declared_sources() if source.expectation_suites]
     assert REGISTRY_QUALITY_JOB in {quality_job_name(source) for source in with_suites}
+    refreshed = [source.name for source in declared_sources() if source.refresh_every]
     assert {job.name for job in location.defs.jobs or []} == {LOAD_JOB} | {
         source_job_name(source) for source in with_models
-    } | {quality_job_name(source) for source in with_suites}
+    } | {quality_job_name(source) for source in with_suites} | {
+        refresh_job_name(source) for source in refreshed
+    }
     assert REGISTRY_JOB in {job.name for job in location.defs.jobs or []}
     check_names = {key.name for key in graph.asset_check_keys}
     assert {

@@ -95,6 +95,11 @@ def daily_model_freshness(limit: timedelta) -> dg.FreshnessPolicy:
     )
 
 
+def intraday_model_freshness(refresh_every: timedelta) -> dg.FreshnessPolicy:
+    """Materialized within two refresh intervals (a refresh every 5 minutes: fails past 10)."""
+    return dg.FreshnessPolicy.time_window(fail_window=2 * refresh_every)
+
+
 def with_freshness(assets: dg.AssetsDefinition, policy: dg.FreshnessPolicy) -> dg.AssetsDefinition:
     """The same assets, each with the policy."""
     return assets.map_asset_specs(lambda spec: spec.replace_attributes(freshness_policy=policy))

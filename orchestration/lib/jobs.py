@@ -21,6 +21,10 @@ def source_job_name(source: str) -> str:
     return f"{source}_job"
 
 
+def refresh_job_name(source: str) -> str:
+    return f"{source}_refresh_job"
+
+
 def quality_job_name(source: str) -> str:
     return f"{source}_quality_job"
 
@@ -63,4 +67,19 @@ def build_quality_job(
             f"The {source} quality suites (Great Expectations) over the days of the run's"
             " tags warehouse/window_start .. warehouse/window_end (every day without them)."
         ),
+    )
+
+
+def build_refresh_job(
+    source: str, models: dg.AssetsDefinition, checks: Sequence[dg.AssetChecksDefinition]
+) -> UnresolvedAssetJobDefinition:
+    """The intraday refresh: the models and `checks` (the window-bounded alerts), without the
+    dbt tests. A dbt test checks its whole table (a unique test on staging reads every event
+    ever staged), so in a refresh every few minutes it would make each refresh cost the
+    history; the source's job runs them with the nightly and backfill partitions."""
+    return dg.define_asset_job(
+        refresh_job_name(source),
+        selection=dg.AssetSelection.assets(models).without_checks()
+        | dg.AssetSelection.checks(*checks),
+        description=f"Today's {source} models and alerts, every few minutes (no dbt tests).",
     )

@@ -95,3 +95,11 @@ def contiguous_ranges(days: list[date]) -> list[tuple[date, date]]:
         else:
             ranges.append((day, day))
     return ranges
+
+
+def with_today(partitions: dg.DailyPartitionsDefinition) -> dg.DailyPartitionsDefinition:
+    """The same daily partitions, today's included (end_offset=1): what a source refreshed
+    during the day builds before the day is over."""
+    return dg.DailyPartitionsDefinition(
+        start_date=partitions.start.strftime("%Y-%m-%d"), timezone="UTC", end_offset=1
+    )

@@ -76,3 +76,29 @@ def build_quality_schedule(source: str, job: UnresolvedAssetJobDefinition) -> dg
         )
 
     return quality_schedule
+
+
+def build_refresh_schedule(
+    source: str, job: UnresolvedAssetJobDefinition, every: timedelta
+) -> dg.ScheduleDefinition:
+    """Today's partition of the source's models every `every` (whole minutes dividing an
+    hour): staging and rollups of today, and the marts rebuilt whole over their sliding
+    windows (recent failures...). A run costs what today costs, whatever the history."""
+    minutes = int(every.total_seconds() // 60)
+    if minutes < 1 or 60 % minutes or every.total_seconds() % 60:
+        raise ValueError(f"{source}: refresh_every must be whole minutes dividing an hour")
+
+    @dg.schedule(
+        job_name=job.name, cron_schedule=f"*/{minutes} * * * *", execution_timezone="UTC",
+        name=f"{source}_refresh_every_{minutes}_minutes",
+        description=f"Today's {source} partition every {minutes} minutes (intraday freshness).",
+    )  # fmt: skip
+    def refresh_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        moment = context.scheduled_execution_time
+        return dg.RunRequest(
+            run_key=f"refresh:{source}:{moment.isoformat()}",
+            partition_key=moment.date().isoformat(),
+            tags={REASON_TAG: f"{minutes}-minute refresh of today's {source} partition"},
+        )
+
+    return refresh_schedule

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from ingest.sources import REGISTERED
 from orchestration.lib.alerts import Threshold
@@ -27,6 +28,9 @@ class SourceDeclaration:
         and sources YAML).
     expectation_suites / alert_thresholds: checks on its marts, by model name.
     retention: raw tables whose month partitions past a limit are dropped (lib/retention.py).
+    refresh_every: an intraday refresh (lib/schedules.build_refresh_schedule): today's
+        partition exists, a schedule builds it this often, and the models fail their
+        freshness policy when twice as old (None: nightly runs only).
     """
 
     name: str
@@ -34,6 +38,7 @@ class SourceDeclaration:
     expectation_suites: tuple[Suite, ...] = ()
     alert_thresholds: tuple[Threshold, ...] = ()
     retention: tuple[Retention, ...] = ()
+    refresh_every: timedelta | None = None
 
 
 def declared_sources() -> list[SourceDeclaration]:

@@ -1,0 +1,1 @@
+{{ action_rollup(['organization_id', 'action_type'], hourly=false) }}

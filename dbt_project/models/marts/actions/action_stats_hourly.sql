@@ -1,0 +1,1 @@
+{{ action_rollup(['action_type'], hourly=true) }}

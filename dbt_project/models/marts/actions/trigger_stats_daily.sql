@@ -1,0 +1,1 @@
+{{ action_rollup(['trigger_id'], hourly=false) }}
