@@ -219,7 +219,7 @@ def _codescribe_session(s: _Session, anonymous: bool, new_user: str | None) -> N
                 {
                     "provider": method,
                     "action": "authorize",
-                    "success": True,
+                    "success": rng.random() > 0.1,
                     "duration": rng.randint(800, 6000),
                 },
             )
