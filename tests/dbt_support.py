@@ -73,6 +73,8 @@ class DbtProject:
         if dbt_vars:
             cli += ["--vars", json.dumps(dbt_vars)]
         for node in self.manifest.nodes.values():
+            if node.resource_type == "seed":  # seeds are not compiled (read-only marks)
+                continue
             node.compiled, node.extra_ctes_injected, node.extra_ctes = False, False, []
         return self._invoke(dbtRunner(manifest=self.manifest), cli)
 

@@ -10,13 +10,14 @@ mart counts them apart; a user is a non-null user_id.
 
 from __future__ import annotations
 
+import csv
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from ingest.warehouse import Warehouse
+from ingest.warehouse import PROJECT_ROOT, Warehouse
 from tests.registry.recompute import (
     assert_rows_match,
     close,
@@ -239,11 +240,112 @@ def feature_usage(raw: RawProduct) -> dict[Key, Row]:
     return result
 
 
+FUNNEL_STEPS = (
+    PROJECT_ROOT / "dbt_project" / "seeds" / "staging" / "product" / "product_funnel_steps.csv"
+)
+BREAKDOWNS = {  # breakdown -> (property, the event it is read from)
+    "doc_type": ("doc_type", "doc_generation"),
+    "language": ("language", "code_input"),
+    "origin": ("origin", "code_input"),
+    "export_action": ("action", "doc_export"),
+}
+
+
+def funnel_definitions() -> dict[str, list[Row]]:
+    """Each funnel's steps in its highest version, read from the seed file (the data)."""
+    with FUNNEL_STEPS.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    latest: dict[str, int] = {}
+    for row in rows:
+        latest[row["funnel_id"]] = max(latest.get(row["funnel_id"], 0), int(row["funnel_version"]))
+    funnels: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        if int(row["funnel_version"]) == latest[row["funnel_id"]]:
+            funnels[row["funnel_id"]].append(row)
+    return {f: sorted(steps, key=lambda r: int(r["step_number"])) for f, steps in funnels.items()}
+
+
+def _step_events(rows: list[Row]) -> list[tuple[datetime, str]]:
+    """(time, step event): every event by name, doc_generation also as generation_started,
+    and as generation_completed when it succeeded."""
+    found = []
+    for r in rows:
+        found.append((r["occurred_at"], r["event_name"]))
+        if r["event_name"] == "doc_generation":
+            found.append((r["occurred_at"], "generation_started"))
+            if r["success"] is True:
+                found.append((r["occurred_at"], "generation_completed"))
+    return found
+
+
+def steps_reached(rows: list[Row], steps: list[Row]) -> int:
+    """How many steps of the funnel a session's events reach, in order, within its window."""
+    found = _step_events(rows)
+    firsts = [t for t, e in found if e == steps[0]["step_event"]]
+    if not firsts:
+        return 0
+    started = previous = min(firsts)
+    deadline = started + timedelta(minutes=int(steps[0]["window_minutes"]))
+    reached = 1
+    for step in steps[1:]:
+        times = [t for t, e in found if e == step["step_event"] and previous <= t <= deadline]
+        if not times:
+            break
+        previous, reached = min(times), reached + 1
+    return reached
+
+
+def funnel_conversions(raw: RawProduct) -> dict[Key, Row]:
+    funnels = funnel_definitions()
+    reached: dict[Key, list[str | None]] = defaultdict(list)  # -> the users of its sessions
+    for (session_id,), rows in _group(raw.events, lambda e: (e["session_id"],)).items():
+        if session_id is None or any(r["is_internal"] for r in rows):
+            continue
+        rows = _ordered(rows)
+        day, user = rows[0]["day"], _first(rows[::-1], "user_id")
+        values = {"all": "all"} | {
+            name: _first([r for r in rows if r["event_name"] == event], column) or "(none)"
+            for name, (column, event) in BREAKDOWNS.items()
+        }
+        for funnel_id, steps in funnels.items():
+            for number in range(1, steps_reached(rows, steps) + 1):
+                for breakdown, value in values.items():
+                    reached[(day, funnel_id, number, breakdown, value)].append(user)
+    result = {}
+    for (day, funnel_id, number, breakdown, value), users in reached.items():
+        if number != 1:
+            continue
+        steps = funnels[funnel_id]
+        previous = None
+        for step in steps:
+            key = (day, funnel_id, int(step["step_number"]), breakdown, value)
+            count = len(reached.get(key, []))
+            result[key] = {
+                "funnel_version": int(step["funnel_version"]),
+                "funnel_name": step["funnel_name"],
+                "step_event": step["step_event"],
+                "window_minutes": int(step["window_minutes"]),
+                "sessions": count,
+                "users": len({u for u in reached.get(key, []) if u is not None}),
+                "previous_step_sessions": previous,
+                "step_conversion_rate": count / previous if previous else None,
+                "overall_conversion_rate": count / len(users),
+                "drop_off": previous - count if previous is not None else 0,
+                "is_complete": raw.is_complete(day, day),
+            }
+            previous = count
+    return result
+
+
 MARTS: dict[str, tuple[tuple[str, ...], Callable[[RawProduct], dict[Key, Row]]]] = {
     "product_events_daily": (("period_start", "event_name", "category"), events_daily),
     "product_sessions": (("session_id",), sessions),
     "user_activity_daily": (("period_start", "user_id"), user_activity),
     "feature_usage_daily": (("period_start", "feature_name"), feature_usage),
+    "funnel_conversions": (
+        ("period_start", "funnel_id", "step_number", "breakdown", "breakdown_value"),
+        funnel_conversions,
+    ),
     **{
         f"active_users_{name}": (("period_start",), lambda raw, g=grain: active_users(raw, g))
         for name, grain in GRAINS.items()

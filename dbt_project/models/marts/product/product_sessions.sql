@@ -11,23 +11,9 @@
     that has an event in them (midnight, late events). -#}
 {%- set window = get_grouped_window(ref('stg_product__events'), 'session_id') %}
 
-with staged as (
+with events as (
 
-    select * from {{ ref('stg_product__events') }}
-
-),
-
-touched as (
-
-    select distinct session_id from staged
-    where {{ in_window('event_date', window) }} and session_id is not null
-
-),
-
-events as (
-
-    select staged.* from staged
-    inner join touched on staged.session_id = touched.session_id
+    {{ grouped_events(ref('stg_product__events'), 'session_id', window) }}
 
 ),
 
