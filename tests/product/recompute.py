@@ -337,6 +337,88 @@ def funnel_conversions(raw: RawProduct) -> dict[Key, Row]:
     return result
 
 
+def retention(raw: RawProduct) -> dict[Key, Row]:
+    weeks: dict[str, set[date]] = defaultdict(set)
+    for e in raw.external():
+        if e["user_id"] is not None:
+            weeks[e["user_id"]].add(period_start(e["day"], "week"))
+    cohorts = {user: min(active) for user, active in weeks.items()}
+    sizes = Counter(cohorts.values())
+    last = max(w for active in weeks.values() for w in active)
+    result = {}
+    for cohort, size in sizes.items():
+        for number in range((last - cohort).days // 7 + 1):
+            week = cohort + timedelta(days=7 * number)
+            active = sum(cohorts[u] == cohort and week in weeks[u] for u in weeks)
+            result[(cohort, number)] = {
+                "activity_week": week,
+                "cohort_users": size,
+                "active_users": active,
+                "retention_rate": active / size,
+                "is_complete": raw.is_complete(week, period_end(week, "week")),
+            }
+    return result
+
+
+LIFECYCLE_COUNTS = {  # column -> (event, action)
+    "trials_started": ("trial", "started"),
+    "trials_expired": ("trial", "expired"),
+    "trials_converted": ("trial", "converted"),
+    "upgrades": ("tier_change", "upgrade"),
+    "downgrades": ("tier_change", "downgrade"),
+    "cancellations": ("tier_change", "cancel"),
+    "usage_warnings": ("usage_alert", "warning_shown"),
+    "usage_limit_hits": ("usage_alert", "limit_hit"),
+}
+
+
+def _business(raw: RawProduct) -> list[Row]:
+    return [e for e in raw.external() if e["category"] == "business"]
+
+
+def lifecycle(raw: RawProduct) -> dict[Key, Row]:
+    result = {}
+    for key, rows in _group(_business(raw), lambda e: (e["day"],)).items():
+        row: Row = {
+            column: sum(r["event_name"] == event and r["action"] == action for r in rows)
+            for column, (event, action) in LIFECYCLE_COUNTS.items()
+        }
+        checkouts = [r for r in rows if r["event_name"] == "checkout_completed"]
+        ended = row["trials_converted"] + row["trials_expired"]
+        result[key] = row | {
+            "checkouts": len(checkouts),
+            "checkout_amount": float(sum(r["amount"] or 0 for r in checkouts)),
+            "logins": sum(r["event_name"] == "login" for r in rows),
+            "signups": sum(r["event_name"] == "signup" for r in rows),
+            "trial_conversion_rate": row["trials_converted"] / ended if ended else None,
+            "is_complete": raw.is_complete(key[0], key[0]),
+        }
+    return result
+
+
+def business_events(raw: RawProduct) -> dict[Key, Row]:
+    def key(e: Row) -> Key:
+        props = e["properties"]
+        tier = e["tier"] or _text(props, "new_tier")
+        return (
+            e["day"], e["event_name"], e["action"] or "(none)", e["method"] or "(none)",
+            tier or "(none)", _text(props, "previous_tier") or "(none)",
+        )  # fmt: skip
+
+    result = {}
+    for k, rows in _group(_business(raw), key).items():
+        amounts = [r["amount"] for r in rows if r["amount"] is not None]
+        percents = [r["percent_used"] for r in rows if r["percent_used"] is not None]
+        result[k] = {
+            "events": len(rows),
+            "unique_users": _distinct(rows, "user_id"),
+            "amount": float(sum(amounts)) if amounts else None,
+            "avg_percent_used": sum(percents) / len(percents) if percents else None,
+            "is_complete": raw.is_complete(k[0], k[0]),
+        }
+    return result
+
+
 MARTS: dict[str, tuple[tuple[str, ...], Callable[[RawProduct], dict[Key, Row]]]] = {
     "product_events_daily": (("period_start", "event_name", "category"), events_daily),
     "product_sessions": (("session_id",), sessions),
@@ -345,6 +427,12 @@ MARTS: dict[str, tuple[tuple[str, ...], Callable[[RawProduct], dict[Key, Row]]]]
     "funnel_conversions": (
         ("period_start", "funnel_id", "step_number", "breakdown", "breakdown_value"),
         funnel_conversions,
+    ),
+    "user_retention_weekly": (("cohort_week", "week_number"), retention),
+    "codescribe_lifecycle_daily": (("period_start",), lifecycle),
+    "codescribe_business_events_daily": (
+        ("period_start", "event_name", "action", "method", "tier", "previous_tier"),
+        business_events,
     ),
     **{
         f"active_users_{name}": (("period_start",), lambda raw, g=grain: active_users(raw, g))

@@ -97,6 +97,7 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
     by_day = _files_by_day(generate(spec, tmp_path / "landing", tables=SOURCES["product"]))
     dbt = DbtProject(warehouse, tmp_path)
     days = list(by_day)
+    dbt("seed", "--select", "staging.product")  # the funnel definitions
     for index, (day, day_files) in enumerate(by_day.items()):
         for path in day_files:
             loader.load_file(warehouse, path)
