@@ -127,7 +127,7 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
     assert_every_mart_matches(warehouse, raw)
 
     relations = _relations(warehouse)
-    assert len(relations) >= 8
+    assert len(relations) == 11
     with warehouse.cursor() as cursor:
         cursor.execute("create schema incremental_result")
         for relation in relations:

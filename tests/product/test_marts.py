@@ -11,7 +11,10 @@ from ingest import loader, migrate
 from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import Warehouse
-from tests.databases import fresh_database
+from orchestration.defs.product import SUITES, THRESHOLDS, table_size_alert
+from orchestration.lib.alerts import evaluate
+from orchestration.lib.expectations import validate
+from tests.databases import cloned_database, fresh_database
 from tests.dbt_support import DbtProject
 from tests.product import recompute as expected
 from tests.product.recompute import RawProduct, fetch
@@ -95,3 +98,57 @@ def test_distinct_counts_are_exact_per_period_never_summed(built: Warehouse) -> 
         " order by m.period_start desc limit 1",
     )
     assert row["active_users"] < row["summed"]
+
+
+@pytest.fixture
+def copy(built: Warehouse, server: Warehouse) -> Iterator[Warehouse]:
+    with cloned_database(server, built) as warehouse:
+        yield warehouse
+
+
+def test_each_alert_fires_on_what_crosses_its_threshold(copy: Warehouse) -> None:
+    by_name = {threshold.name: threshold for threshold in THRESHOLDS}
+    [day] = fetch(
+        copy, "select max(period_start) as day from marts.product_events_daily where is_complete"
+    )
+    quiet = {name: evaluate(copy, threshold).passed for name, threshold in by_name.items()}
+    assert quiet == dict.fromkeys(by_name, True), "the sample is small: nothing fires"
+
+    def set_daily_events(total: int) -> None:  # all on one row of the day, the rest 0
+        with copy.cursor() as cursor:
+            cursor.execute(
+                "update marts.product_events_daily set events = 0, internal_events = 0"
+                f" where period_start = '{day['day']}'"
+            )
+            cursor.execute(
+                f"update marts.product_events_daily set events = {total - 5}, internal_events = 5"
+                f" where period_start = '{day['day']}' and event_name = 'session_start'"
+            )
+
+    daily = by_name["alert_product_daily_events_over_10k"]
+    set_daily_events(10_000)
+    assert evaluate(copy, daily).passed
+    set_daily_events(10_001)
+    fired = evaluate(copy, daily)
+    assert not fired.passed
+    assert fired.metadata["breaches"].value == 1
+    # The size alerts' query, with a limit the sample's table crosses.
+    assert not evaluate(copy, table_size_alert("any_size", 0, "test")).passed
+
+
+def test_volume_check_catches_a_day_far_from_its_weekday(copy: Warehouse) -> None:
+    suite = next(s for s in SUITES if s.name.endswith("volume_against_trailing_weeks"))
+    [day] = fetch(
+        copy, "select max(period_start) as day from marts.product_events_daily where is_complete"
+    )
+    window = {"min_date": str(day["day"]), "max_date": str(day["day"])}
+    assert validate(copy, suite, window).passed
+    reconciled = next(s for s in SUITES if s.name.endswith("reconciles_with_staging"))
+    assert validate(copy, reconciled, window).passed
+    with copy.cursor() as cursor:
+        cursor.execute(
+            "update marts.product_events_daily set events = events * 3"
+            f" where period_start = '{day['day']}'"
+        )
+    assert not validate(copy, suite, window).passed
+    assert not validate(copy, reconciled, window).passed
