@@ -33,9 +33,9 @@ totals as (
             ('usage_warnings', 'usage_alert', 'warning_shown'),
             ('usage_limit_hits', 'usage_alert', 'limit_hit'),
         ] %}
-        count(*) filter (
-            where event_name = '{{ event }}' and action = '{{ action }}'
-        ) as {{ column }},
+            count(*) filter (
+                where event_name = '{{ event }}' and action = '{{ action }}'
+            ) as {{ column }},
         {%- endfor %}
         count(*) filter (where event_name = 'checkout_completed') as checkouts,
         coalesce(

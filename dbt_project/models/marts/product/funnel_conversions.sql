@@ -24,7 +24,7 @@ coverage as (
 
 ),
 
-{#- Each funnel's current definition: its highest version. -#}
+{# Each funnel's current definition: its highest version. #}
 steps as (
 
     select definitions.*
@@ -36,9 +36,9 @@ steps as (
 
 ),
 
-{#- External sessions that started in the window, with the attributes the breakdowns use:
+{# External sessions that started in the window, with the attributes the breakdowns use:
     the first code_input's origin and language, the first doc_generation's doc type, the
-    first doc_export's action. -#}
+    first doc_export's action. #}
 sessions as (
 
     select
@@ -57,8 +57,8 @@ sessions as (
 
 ),
 
-{#- The events as funnel steps see them: by name, and doc_generation also as
-    generation_started, and as generation_completed when it succeeded (seed 003). -#}
+{# The events as funnel steps see them: by name, and doc_generation also as
+    generation_started, and as generation_completed when it succeeded (seed 003). #}
 step_events as (
 
     select
@@ -70,21 +70,21 @@ step_events as (
     select
         session_id,
         occurred_at,
-        'generation_started'
+        'generation_started' as step_event
     from events
     where event_name = 'doc_generation'
     union all
     select
         session_id,
         occurred_at,
-        'generation_completed'
+        'generation_completed' as step_event
     from events
     where event_name = 'doc_generation' and is_success
 
 ),
 
-{#- Step 1 at the session's first event of it; step n at the first event of step n at or
-    after step n - 1 was reached and within the funnel's window of step 1. -#}
+{# Step 1 at the session's first event of it; step n at the first event of step n at or
+    after step n - 1 was reached and within the funnel's window of step 1. #}
 reached as (
 
     with recursive walk as (
@@ -103,22 +103,23 @@ reached as (
         select
             walk.funnel_id,
             walk.session_id,
-            walk.step_number + 1,
+            walk.step_number + 1 as step_number,
             next_step.reached_at,
             walk.funnel_started_at
         from walk
         inner join steps
             on walk.funnel_id = steps.funnel_id and steps.step_number = walk.step_number + 1
-        cross join lateral (
-            select min(step_events.occurred_at) as reached_at
-            from step_events
-            where
-                step_events.session_id = walk.session_id
-                and step_events.step_event = steps.step_event
-                and step_events.occurred_at >= walk.reached_at
-                and step_events.occurred_at
-                <= walk.funnel_started_at + steps.window_minutes * interval '1 minute'
-        ) as next_step
+        cross join
+            lateral (
+                select min(step_events.occurred_at) as reached_at
+                from step_events
+                where
+                    step_events.session_id = walk.session_id
+                    and step_events.step_event = steps.step_event
+                    and step_events.occurred_at >= walk.reached_at
+                    and step_events.occurred_at
+                    <= walk.funnel_started_at + steps.window_minutes * interval '1 minute'
+            ) as next_step
         where next_step.reached_at is not null
     )
 
@@ -164,8 +165,8 @@ counts as (
 
 ),
 
-{#- Every step of each (day, funnel, breakdown value) whose first step has sessions, so a
-    step nobody reached is a row with 0. -#}
+{# Every step of each (day, funnel, breakdown value) whose first step has sessions, so a
+    step nobody reached is a row with 0. #}
 grid as (
 
     select

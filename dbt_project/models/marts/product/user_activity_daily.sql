@@ -22,7 +22,7 @@ coverage as (
 
 ),
 
-{#- A session's part of the day: from the user's first to last event in it that day. -#}
+{# A session's part of the day: from the user's first to last event in it that day. #}
 session_parts as (
 
     select

@@ -52,7 +52,7 @@ retained as (
 
 ),
 
-{#- Every week from each cohort's first to the latest week with activity, 0 when nobody. -#}
+{# Every week from each cohort's first to the latest week with activity, 0 when nobody. #}
 weeks as (
 
     select
