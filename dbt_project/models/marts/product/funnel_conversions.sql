@@ -57,32 +57,6 @@ sessions as (
 
 ),
 
-{# The events as funnel steps see them: by name, and doc_generation also as
-    generation_started, and as generation_completed when it succeeded (seed 003). #}
-step_events as (
-
-    select
-        session_id,
-        occurred_at,
-        event_name as step_event
-    from events
-    union all
-    select
-        session_id,
-        occurred_at,
-        'generation_started' as step_event
-    from events
-    where event_name = 'doc_generation'
-    union all
-    select
-        session_id,
-        occurred_at,
-        'generation_completed' as step_event
-    from events
-    where event_name = 'doc_generation' and is_success
-
-),
-
 {# Step 1 at the session's first event of it; step n at the first event of step n at or
     after step n - 1 was reached and within the funnel's window of step 1. #}
 reached as (
@@ -90,15 +64,15 @@ reached as (
     with recursive walk as (
         select
             steps.funnel_id,
-            step_events.session_id,
+            events.session_id,
             1 as step_number,
-            min(step_events.occurred_at) as reached_at,
-            min(step_events.occurred_at) as funnel_started_at
+            min(events.occurred_at) as reached_at,
+            min(events.occurred_at) as funnel_started_at
         from steps
-        inner join step_events on steps.step_event = step_events.step_event
-        inner join sessions on step_events.session_id = sessions.session_id
+        inner join events on {{ funnel_step_matches('events', 'steps.step_event') }}
+        inner join sessions on events.session_id = sessions.session_id
         where steps.step_number = 1
-        group by steps.funnel_id, step_events.session_id
+        group by steps.funnel_id, events.session_id
         union all
         select
             walk.funnel_id,
@@ -111,14 +85,15 @@ reached as (
             on walk.funnel_id = steps.funnel_id and steps.step_number = walk.step_number + 1
         cross join
             lateral (
-                select min(step_events.occurred_at) as reached_at
-                from step_events
+                {#- One index range of the session's events (session_id, occurred_at). #}
+                select min(staged.occurred_at) as reached_at
+                from {{ ref('stg_product__events') }} as staged
                 where
-                    step_events.session_id = walk.session_id
-                    and step_events.step_event = steps.step_event
-                    and step_events.occurred_at >= walk.reached_at
-                    and step_events.occurred_at
+                    staged.session_id = walk.session_id
+                    and staged.occurred_at >= walk.reached_at
+                    and staged.occurred_at
                     <= walk.funnel_started_at + steps.window_minutes * interval '1 minute'
+                    and {{ funnel_step_matches('staged', 'steps.step_event') }}
             ) as next_step
         where next_step.reached_at is not null
     )
