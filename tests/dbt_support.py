@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +88,43 @@ def rows_differing(warehouse: Warehouse, left: str, right: str) -> int:
             f"select (select count(*) from (table {left} except all table {right}) as a)"
             f" + (select count(*) from (table {right} except all table {left}) as b)"
         ).fetchone()[0]
+
+
+def files_by_day(files: list[Path]) -> dict[date, list[Path]]:
+    """Generated event files by the day of their load (the name's label); catalogs left out."""
+    by_day: dict[date, list[Path]] = defaultdict(list)
+    for path in files:
+        label = path.stem.split("__", 1)[1]
+        if label != "catalog":  # the registry's catalog, written whatever the tables
+            by_day[date.fromisoformat(label)].append(path)
+    return dict(sorted(by_day.items()))
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """Rows as a JSON Lines landing file (times in ISO format)."""
+
+    def value(v: Any) -> Any:
+        return v.isoformat() if isinstance(v, datetime) else v
+
+    lines = [json.dumps({k: value(v) for k, v in row.items()}) for row in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def differences_from_full_refresh(
+    warehouse: Warehouse, dbt: DbtProject, relations: list[str], selection: tuple[str, ...]
+) -> dict[str, int]:
+    """Copies the relations as the incremental runs left them, rebuilds the selection with
+    --full-refresh, and returns the rows differing per relation (all 0 when equal)."""
+    with warehouse.cursor() as cursor:
+        cursor.execute("create schema incremental_result")
+        for relation in relations:
+            copy = "incremental_result." + relation.replace(".", "__")
+            cursor.execute(f"create table {copy} as table {relation}")
+    dbt("run", "--select", *selection, "--full-refresh")
+    return {
+        relation: rows_differing(
+            warehouse, relation, "incremental_result." + relation.replace(".", "__")
+        )
+        for relation in relations
+    }

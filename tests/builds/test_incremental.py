@@ -3,9 +3,7 @@ late file of old events, equal a full refresh and the recomputation from raw."""
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,12 @@ from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import Warehouse
 from tests.builds.recompute import RawBuilds, assert_every_mart_matches, fetch
-from tests.dbt_support import DbtProject, rows_differing
+from tests.dbt_support import (
+    DbtProject,
+    differences_from_full_refresh,
+    files_by_day,
+    write_jsonl,
+)
 
 pytestmark = pytest.mark.dbt
 
@@ -24,24 +27,6 @@ BUILDS_MODELS = ("staging.builds", "intermediate.builds", "marts.builds")
 # The last days are built with a bare `dbt run` (what changed since the last run, plus the
 # lookback); the days before with an explicit window, as orchestration runs a partition.
 BARE_RUN_DAYS = 5
-
-
-def _files_by_day(files: list[Path]) -> dict[date, list[Path]]:
-    by_day: dict[date, list[Path]] = defaultdict(list)
-    for path in files:
-        label = path.stem.split("__", 1)[1]
-        if label != "catalog":  # the registry's catalog, written whatever the tables
-            by_day[date.fromisoformat(label)].append(path)
-    return dict(sorted(by_day.items()))
-
-
-def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
-    def value(v: Any) -> Any:
-        return v.isoformat() if isinstance(v, datetime) else v
-
-    lines = [json.dumps({k: value(v) for k, v in row.items()}) for row in rows]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def _build_rows(warehouse: Warehouse, where: str) -> list[dict[str, Any]]:
@@ -67,7 +52,7 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
     spec = GeneratorSpec(events=90_000, days=30, seed=6, late_share=0.05, duplicate_share=0.02)
-    by_day = _files_by_day(generate(spec, tmp_path / "landing", tables=SOURCES["builds"]))
+    by_day = files_by_day(generate(spec, tmp_path / "landing", tables=SOURCES["builds"]))
     dbt = DbtProject(warehouse, tmp_path)
     lookback = timedelta(days=3)  # the generator's late events are at most 3 days late
     days = list(by_day)
@@ -82,7 +67,7 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
             )[:20]
             for row in resent:
                 row["started_at"] += timedelta(hours=30)
-            path = _write_jsonl(tmp_path / f"build_events__resent-{day}.jsonl", resent)
+            path = write_jsonl(tmp_path / f"build_events__resent-{day}.jsonl", resent)
             assert loader.load_file(warehouse, path).rows_quarantined == len(resent)
         if 0 < index < len(by_day) - BARE_RUN_DAYS:
             dbt("run", "--select", *BUILDS_MODELS, min_date=str(day - lookback), max_date=str(day))
@@ -94,7 +79,7 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
     late = _build_rows(warehouse, f"(started_at at time zone 'UTC')::date = '{old_day}'")[:40]
     for row in late:
         row["event_id"] = "late-" + row["event_id"]
-    loader.load_file(warehouse, _write_jsonl(tmp_path / "build_events__late.jsonl", late))
+    loader.load_file(warehouse, write_jsonl(tmp_path / "build_events__late.jsonl", late))
     dbt("run", "--select", *BUILDS_MODELS)
 
     raw = RawBuilds.read(warehouse)
@@ -107,16 +92,5 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
 
     relations = _relations(warehouse)
     assert len(relations) == 12
-    with warehouse.cursor() as cursor:
-        cursor.execute("create schema incremental_result")
-        for relation in relations:
-            copy = "incremental_result." + relation.replace(".", "__")
-            cursor.execute(f"create table {copy} as table {relation}")
-    dbt("run", "--select", *BUILDS_MODELS, "--full-refresh")
-    differences = {
-        relation: rows_differing(
-            warehouse, relation, "incremental_result." + relation.replace(".", "__")
-        )
-        for relation in relations
-    }
+    differences = differences_from_full_refresh(warehouse, dbt, relations, BUILDS_MODELS)
     assert differences == dict.fromkeys(relations, 0)

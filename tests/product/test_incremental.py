@@ -4,9 +4,7 @@ to the day before), equal a full refresh and the recomputation from raw."""
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,12 @@ from ingest import loader
 from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import Warehouse
-from tests.dbt_support import DbtProject, rows_differing
+from tests.dbt_support import (
+    DbtProject,
+    differences_from_full_refresh,
+    files_by_day,
+    write_jsonl,
+)
 from tests.product.recompute import RawProduct, assert_every_mart_matches, fetch
 
 pytestmark = pytest.mark.dbt
@@ -29,24 +32,6 @@ COLUMNS = (
     "event_id, occurred_at, event_type::text as event_type, event_name, category, session_id,"
     " user_id, properties, context, page_url, referrer, is_internal"
 )
-
-
-def _files_by_day(files: list[Path]) -> dict[date, list[Path]]:
-    by_day: dict[date, list[Path]] = defaultdict(list)
-    for path in files:
-        label = path.stem.split("__", 1)[1]
-        if label != "catalog":  # the registry's catalog, written whatever the tables
-            by_day[date.fromisoformat(label)].append(path)
-    return dict(sorted(by_day.items()))
-
-
-def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
-    def value(v: Any) -> Any:
-        return v.isoformat() if isinstance(v, datetime) else v
-
-    lines = [json.dumps({k: value(v) for k, v in row.items()}) for row in rows]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def _events(warehouse: Warehouse, where: str) -> list[dict[str, Any]]:
@@ -94,7 +79,7 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
     spec = GeneratorSpec(events=80_000, days=30, seed=6, late_share=0.05, duplicate_share=0.02)
-    by_day = _files_by_day(generate(spec, tmp_path / "landing", tables=SOURCES["product"]))
+    by_day = files_by_day(generate(spec, tmp_path / "landing", tables=SOURCES["product"]))
     dbt = DbtProject(warehouse, tmp_path)
     days = list(by_day)
     dbt("seed", "--select", "staging.product")  # the funnel definitions
@@ -109,7 +94,7 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
             )[:20]
             for row in resent:
                 row["occurred_at"] += timedelta(hours=30)
-            path = _write_jsonl(tmp_path / f"analytics_events__resent-{day}.jsonl", resent)
+            path = write_jsonl(tmp_path / f"analytics_events__resent-{day}.jsonl", resent)
             assert loader.load_file(warehouse, path).rows_quarantined == len(resent)
         if 0 < index < len(by_day) - BARE_RUN_DAYS:
             # One day, as a partition: its late events (up to 3 days old) are caught by the
@@ -120,7 +105,7 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
 
     # Late events of sessions 20 days old (new ids): the next bare run catches them up.
     late = _late_events_of_old_sessions(warehouse, days[-1] - timedelta(days=20))
-    loader.load_file(warehouse, _write_jsonl(tmp_path / "analytics_events__late.jsonl", late))
+    loader.load_file(warehouse, write_jsonl(tmp_path / "analytics_events__late.jsonl", late))
     dbt("run", "--select", *PRODUCT_MODELS)
 
     raw = RawProduct.read(warehouse)
@@ -128,16 +113,5 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
 
     relations = _relations(warehouse)
     assert len(relations) == 11
-    with warehouse.cursor() as cursor:
-        cursor.execute("create schema incremental_result")
-        for relation in relations:
-            copy = "incremental_result." + relation.replace(".", "__")
-            cursor.execute(f"create table {copy} as table {relation}")
-    dbt("run", "--select", *PRODUCT_MODELS, "--full-refresh")
-    differences = {
-        relation: rows_differing(
-            warehouse, relation, "incremental_result." + relation.replace(".", "__")
-        )
-        for relation in relations
-    }
+    differences = differences_from_full_refresh(warehouse, dbt, relations, PRODUCT_MODELS)
     assert differences == dict.fromkeys(relations, 0)
