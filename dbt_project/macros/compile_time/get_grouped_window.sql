@@ -52,15 +52,6 @@
         with widened as ({{ widened_sql }}),
 
         {{ result }}
-
-        select lower(ranges.r)::text, (upper(ranges.r) - 1)::text
-        from updated
-        cross join lateral unnest(updated.days) as ranges (r)
-        order by lower(ranges.r) nulls first
     {%- endset -%}
-    {%- set ranges = [] -%}
-    {%- for row in run_query(statement).rows -%}
-        {%- do ranges.append({'start': row[0], 'end': row[1]}) -%}
-    {%- endfor -%}
-    {{ return(ranges) }}
+    {{ return(get_ranges_of(statement, 'updated', 'days')) }}
 {%- endmacro %}
