@@ -43,7 +43,9 @@ def test_partition_runs_build_the_product_marts(warehouse_url: Warehouse, tmp_pa
     for path in generate(SPEC, tmp_path / "landing", tables=SOURCES["product"]):
         if not path.stem.endswith("__catalog"):
             loader.load_file(warehouse, path)
-    settings = Settings(tmp_path / "landing", SPEC.first_day.isoformat(), 3, "team:t")
+    settings = Settings(
+        tmp_path / "landing", SPEC.first_day.isoformat(), 3, "team:t", tmp_path / "dbt-state"
+    )
     defs = build_definitions(settings)
     job = defs.resolve_job_def(source_job_name("product"))
     checks: dict[str, bool] = {}
