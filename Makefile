@@ -70,6 +70,7 @@ bench: install  ## benchmarks (not tests): prints ratios measured in one run
 	$(BIN)/python -m tests.benchmarks.registry_bench
 	$(BIN)/python -m tests.benchmarks.builds_bench
 	$(BIN)/python -m tests.benchmarks.actions_bench
+	$(BIN)/python -m tests.benchmarks.product_bench
 	$(BIN)/python -m tests.benchmarks.dagster_bench
 
 clean: stop

@@ -75,6 +75,8 @@ class DbtProject:
         if dbt_vars:
             cli += ["--vars", json.dumps(dbt_vars)]
         for node in self.manifest.nodes.values():
+            if node.resource_type == "seed":  # seeds are not compiled (read-only marks)
+                continue
             node.compiled, node.extra_ctes_injected, node.extra_ctes = False, False, []
         return self._invoke(dbtRunner(manifest=self.manifest), cli)
 
@@ -108,3 +110,22 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     lines = [json.dumps({k: value(v) for k, v in row.items()}) for row in rows]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def differences_from_full_refresh(
+    warehouse: Warehouse, dbt: DbtProject, relations: list[str], selection: tuple[str, ...]
+) -> dict[str, int]:
+    """Copies the relations as the incremental runs left them, rebuilds the selection with
+    --full-refresh, and returns the rows differing per relation (all 0 when equal)."""
+    with warehouse.cursor() as cursor:
+        cursor.execute("create schema incremental_result")
+        for relation in relations:
+            copy = "incremental_result." + relation.replace(".", "__")
+            cursor.execute(f"create table {copy} as table {relation}")
+    dbt("run", "--select", *selection, "--full-refresh")
+    return {
+        relation: rows_differing(
+            warehouse, relation, "incremental_result." + relation.replace(".", "__")
+        )
+        for relation in relations
+    }

@@ -204,7 +204,9 @@ def test_partition_by_partition_equals_a_full_refresh(copy_of: Location, tmp_pat
         cursor.execute("create schema partitioned_result")
         for mart in marts:
             cursor.execute(f"create table partitioned_result.{mart} as table marts.{mart}")
-    DbtProject(warehouse, tmp_path)("run", "--full-refresh")
+    dbt = DbtProject(warehouse, tmp_path)
+    dbt("seed")  # definitions as data (product funnels): `dbt run` does not load seeds
+    dbt("run", "--full-refresh")
     for mart in marts:
         [row] = fetch(warehouse, f"""
             select (select count(*) from (table marts.{mart}

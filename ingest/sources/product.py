@@ -1,16 +1,24 @@
 """App event tracking (seeds 002 and 003): track/page/identify events with JSON properties and
 context, and counter/gauge/histogram/timer metrics with tags (raw tables:
-ingest/migrations/0004_product.sql).
+ingest/migrations/0004_product.sql; categories checked by 0014).
 
-Sample data: sessions that walk CodeScribe's funnel (session_start -> code_input ->
-doc_generation -> doc_export -> signup -> trial), a few internal users, LLM timings.
+Sample events: every event kind the seeds name, with the properties they describe.
+CodeScribe sessions (seed 003) start with session_start, load code (paste/upload/sample/
+github), generate documentation (doc_generation, retried after a failure), score and export
+it; some sign up or log in (then identify themselves: the events before are anonymous), view
+pricing, check out, change tier, see usage alerts. Sessions of seed 002's app create missions,
+specs and forge items and search. Server-side events carry no session: trials that expire or
+convert, checkouts, LLM performance, errors. A few users are internal. Sessions near midnight
+run on into the next day, and a client sometimes re-sends an event with another time (same
+event id: the loader keeps the first copy).
 """
 
 from __future__ import annotations
 
 import json
 import random
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ingest.generator import (
@@ -25,9 +33,35 @@ from ingest.generator import (
 )
 
 TABLES = ("analytics_events", "metrics")
+CATEGORIES = ("workflow", "business", "usage", "system")
 LANGUAGES = ["go", "python", "typescript", "java", "rust", "cpp", "csharp"]
-FUNNEL = ["session_start", "code_input", "doc_generation", "doc_export", "signup", "trial"]
-FUNNEL_CONTINUE = [1.0, 0.8, 0.75, 0.5, 0.15, 0.4]
+DOC_TYPES = ["readme", "jsdoc", "api", "architecture"]
+ORIGINS = ["paste", "upload", "sample", "github"]
+TIERS = ["free", "starter", "pro", "team"]
+TIER_PRICES = {"starter": 9.0, "pro": 29.0, "team": 99.0}
+LOGIN_METHODS = ["email", "github", "google"]
+INTERACTIONS = [
+    "view_quality_breakdown", "pricing_page_viewed", "upgrade_cta_clicked",
+    "regeneration_complete", "batch_generation_complete",
+]  # fmt: skip
+PAGES = ["/", "/editor", "/pricing", "/docs", "/gallery", "/account"]
+REFERRERS = [
+    None,
+    "https://www.google.com/",
+    "https://github.com/",
+    "https://news.ycombinator.com/",
+]
+# Every event name and its category (seed 003's four; seed 002's events are usage).
+EVENT_CATEGORIES = {
+    "session_start": "workflow", "code_input": "workflow", "doc_export": "workflow",
+    "login": "business", "signup": "business", "trial": "business", "tier_change": "business",
+    "checkout_completed": "business", "usage_alert": "business",
+    "doc_generation": "usage", "batch_generation": "usage", "quality_score": "usage",
+    "oauth_flow": "usage", "user_interaction": "usage", "page_view": "usage",
+    "mission_created": "usage", "mission_completed": "usage", "spec_created": "usage",
+    "forge_item_created": "usage", "search_performed": "usage",
+    "user_identified": "system", "error": "system", "performance": "system",
+}  # fmt: skip
 METRICS = [  # name, type, unit, median, spread
     ("llm.ttft_ms", "timer", "ms", 700.0, 0.6),
     ("llm.tpot_ms", "timer", "ms", 30.0, 0.4),
@@ -35,6 +69,11 @@ METRICS = [  # name, type, unit, median, spread
     ("api.requests", "counter", "requests", 40.0, 0.8),
     ("queue.depth", "gauge", "jobs", 5.0, 0.9),
 ]
+# Shares of sessions: anonymous visitors, a known user's, seed 002's app.
+ANONYMOUS_SESSIONS = 0.3
+MISSION_SESSIONS = 0.15
+MIDNIGHT_SESSIONS = 0.03  # start in the last minutes of the day
+RESENT_SHARE = 0.003  # a client re-sends an event with another time
 
 
 def sample(spec: GeneratorSpec, population: Population) -> Sample:
@@ -52,63 +91,334 @@ def sample(spec: GeneratorSpec, population: Population) -> Sample:
     )
 
 
-def _step_properties(rng: random.Random, step: str) -> dict[str, Any]:
-    if step == "code_input":
-        return {
-            "origin": rng.choice(["paste", "upload", "sample", "github"]),
-            "language": rng.choice(LANGUAGES),
+def internal_users(population: Population) -> set[str]:
+    """The company's own people: their events are flagged is_internal."""
+    return set(population.users[::29])
+
+
+@dataclass
+class _Session:
+    """One visit being written: its clock, who is known so far, its device."""
+
+    rng: random.Random
+    sequence: Any
+    session_id: str | None
+    user: str | None
+    when: datetime
+    context: str
+    internal: bool
+    page: str = "/"
+    rows: list[Row] = field(default_factory=list)
+
+    def emit(
+        self,
+        name: str,
+        properties: dict[str, Any] | None = None,
+        *,
+        event_type: str = "track",
+        page: str | None = None,
+        referrer: str | None = None,
+        gap: float = 60.0,
+    ) -> None:
+        self.when += timedelta(seconds=self.rng.expovariate(1 / gap))
+        self.page = page or self.page
+        self.rows.append(
+            {
+                "event_id": f"evt-{next(self.sequence):011d}",
+                "occurred_at": timestamp(self.when),
+                "event_type": event_type,
+                "event_name": name,
+                "category": EVENT_CATEGORIES[name],
+                "session_id": self.session_id,
+                "user_id": self.user,
+                "properties": json.dumps(properties or {}),
+                "context": self.context,
+                "page_url": self.page if self.session_id else None,
+                "referrer": referrer,
+                "is_internal": self.internal,
+            }
+        )
+
+
+def _context(rng: random.Random) -> str:
+    return json.dumps(
+        {
+            "device": rng.choice(["desktop", "desktop", "mobile", "tablet"]),
+            "browser": rng.choice(["chrome", "firefox", "safari", "edge"]),
+            "os": rng.choice(["macos", "windows", "linux", "ios", "android"]),
+            "country": rng.choice(["US", "DE", "IN", "BR", "GB", "FR", "JP"]),
+            "city": rng.choice(["Berlin", "Austin", "Pune", "Lyon", "Osaka"]),
         }
-    if step == "doc_generation":
-        return {
-            "success": rng.random() > 0.1,
-            "doc_type": rng.choice(["readme", "jsdoc", "api", "architecture"]),
-            "duration": int(rng.lognormvariate(10, 0.4)),
-            "llm": {"ttft_ms": int(rng.lognormvariate(6.5, 0.5))},
-        }
-    if step == "doc_export":
-        return {"action": rng.choice(["copy", "download"])}
-    if step == "trial":
-        return {"action": rng.choice(["started", "started", "converted"])}
-    return {}
+    )
+
+
+def _llm(rng: random.Random) -> dict[str, Any]:
+    return {
+        "model": rng.choice(["sonnet", "haiku"]),
+        "ttft_ms": int(rng.lognormvariate(6.5, 0.5)),
+        "tpot_ms": round(rng.lognormvariate(3.4, 0.3), 2),
+        "output_tokens": rng.randint(300, 2200),
+        "cache_hit": rng.random() < 0.7,
+    }
+
+
+def _generate_docs(s: _Session, language: str) -> str:
+    """doc_generation attempts until one succeeds (or the user gives up); quality and regen."""
+    doc_type = s.rng.choice(DOC_TYPES)
+    for _attempt in range(s.rng.choice([1, 1, 1, 2, 3])):
+        success = s.rng.random() > 0.12
+        s.emit(
+            "doc_generation",
+            {
+                "success": success,
+                "doc_type": doc_type,
+                "language": language,
+                "duration": int(s.rng.lognormvariate(10, 0.4)),
+                "llm": _llm(s.rng),
+            },
+            gap=40,
+        )
+        if success:
+            break
+        if s.rng.random() < 0.5:
+            s.emit(
+                "error",
+                {
+                    "error_type": "generation_failed",
+                    "error_message": "LLM timeout",
+                    "context": "doc_generation",
+                },
+            )
+    else:
+        return ""
+    s.emit(
+        "quality_score",
+        {"score": s.rng.randint(40, 100), "grade": s.rng.choice("ABCD"), "doc_type": doc_type},
+    )
+    return doc_type
+
+
+def _codescribe_session(s: _Session, anonymous: bool, new_user: str | None) -> None:
+    """One CodeScribe visit (seed 003): the workflow, then now and then a business event."""
+    rng = s.rng
+    landing = rng.choice(PAGES[:3])
+    referrer = rng.choice(REFERRERS)
+    s.emit(
+        "session_start",
+        {"referrer": referrer, "landing_page": landing},
+        page=landing,
+        referrer=referrer,
+        gap=5,
+    )
+    if not anonymous and rng.random() < 0.3:  # logs in, then identifies
+        user, s.user = s.user, None
+        method = rng.choice(LOGIN_METHODS)
+        if method != "email":
+            s.emit(
+                "oauth_flow",
+                {
+                    "provider": method,
+                    "action": "authorize",
+                    "success": rng.random() > 0.1,
+                    "duration": rng.randint(800, 6000),
+                },
+            )
+        s.user = user
+        s.emit("login", {"method": method})
+        s.emit("user_identified", event_type="identify", gap=1)
+    if rng.random() < 0.3:
+        s.emit("page_view", event_type="page", page=rng.choice(PAGES))
+    if rng.random() > 0.82:
+        return
+    origin = rng.choice(ORIGINS)
+    language = rng.choice(LANGUAGES)
+    code: dict[str, Any] = {"origin": origin, "language": language, "filename": f"main.{language}"}
+    if origin == "github":
+        code["repo"] = {"owner": "acme", "name": rng.choice(["api", "web", "cli"])}
+    s.emit("code_input", code, page="/editor")
+    if rng.random() > 0.8:
+        return
+    if rng.random() < 0.05:
+        files = rng.randint(2, 12)
+        s.emit(
+            "batch_generation",
+            {
+                "file_count": files,
+                "success_count": rng.randint(1, files),
+                "duration": rng.randint(20_000, 200_000),
+            },
+        )
+        s.emit("user_interaction", {"action": "batch_generation_complete"}, gap=2)
+    doc_type = _generate_docs(s, language)
+    if not doc_type:
+        return
+    if rng.random() < 0.3:
+        s.emit("user_interaction", {"action": rng.choice(INTERACTIONS)})
+    if rng.random() < 0.6:
+        s.emit(
+            "doc_export",
+            {
+                "action": rng.choice(["copy", "download"]),
+                "doc_type": doc_type,
+                "filename": "README.md",
+                "format": "markdown",
+            },
+        )
+    if anonymous and new_user and rng.random() < 0.3:
+        s.user = new_user  # signs up, then identifies
+        has_trial = rng.random() < 0.6
+        s.emit(
+            "signup", {"method": rng.choice(LOGIN_METHODS), "tier": "free", "has_trial": has_trial}
+        )
+        s.emit("user_identified", event_type="identify", gap=1)
+        if has_trial:
+            s.emit(
+                "trial",
+                {
+                    "action": "started",
+                    "source": rng.choice(["signup", "pricing"]),
+                    "days_active": 0,
+                },
+            )
+    if s.user and rng.random() < 0.08:
+        _upgrade_path(s)
+    if s.user and rng.random() < 0.05:
+        percent = rng.choice([80, 85, 92, 100])
+        s.emit(
+            "usage_alert",
+            {
+                "action": "limit_hit" if percent >= 100 else "warning_shown",
+                "tier": rng.choice(TIERS[:3]),
+                "percent_used": percent,
+            },
+        )
+
+
+def _upgrade_path(s: _Session) -> None:
+    """Pricing, checkout, a tier change; some cancel or downgrade instead."""
+    rng = s.rng
+    s.emit("user_interaction", {"action": "pricing_page_viewed"}, page="/pricing")
+    if rng.random() < 0.25:
+        action = rng.choice(["downgrade", "cancel"])
+        s.emit(
+            "tier_change",
+            {
+                "action": action,
+                "previous_tier": "pro",
+                "new_tier": "starter" if action == "downgrade" else "free",
+                "reason": rng.choice(["price", "not_needed", "other"]),
+            },
+        )
+        return
+    s.emit("user_interaction", {"action": "upgrade_cta_clicked"})
+    if rng.random() < 0.6:
+        tier = rng.choice(list(TIER_PRICES))
+        s.emit("user_interaction", {"action": "checkout_started"})
+        s.emit("checkout_completed", {"tier": tier, "amount": TIER_PRICES[tier]}, gap=90)
+        s.emit(
+            "tier_change",
+            {"action": "upgrade", "previous_tier": "free", "new_tier": tier, "reason": "checkout"},
+            gap=2,
+        )
+
+
+def _mission_session(s: _Session) -> None:
+    """A visit to seed 002's app: search, missions, specs, forge items."""
+    rng = s.rng
+    s.emit("page_view", event_type="page", page="/missions", referrer=rng.choice(REFERRERS), gap=5)
+    if rng.random() < 0.6:
+        s.emit(
+            "search_performed",
+            {"query": rng.choice(["auth", "billing", "docs"]), "result_count": rng.randint(0, 40)},
+        )
+    if rng.random() < 0.5:
+        return
+    mission = f"mis-{next(s.sequence):09d}"
+    s.emit("mission_created", {"mission_id": mission})
+    if rng.random() < 0.7:
+        s.emit("spec_created", {"spec_id": f"spec-{next(s.sequence):09d}", "mission_id": mission})
+        if rng.random() < 0.6:
+            s.emit(
+                "mission_completed",
+                {"mission_id": mission, "duration_ms": rng.randint(60_000, 3_600_000)},
+                gap=600,
+            )
+    if rng.random() < 0.3:
+        s.emit(
+            "forge_item_created",
+            {
+                "item_id": f"item-{next(s.sequence):09d}",
+                "item_type": rng.choice(["template", "snippet"]),
+            },
+        )
+
+
+def _server_events(s: _Session) -> None:
+    """Events the server writes, outside any session: trial ends, LLM performance."""
+    rng = s.rng
+    if s.user and rng.random() < 0.5:
+        converted = rng.random() < 0.35
+        s.emit(
+            "trial",
+            {
+                "action": "converted" if converted else "expired",
+                "source": "trial_end",
+                "days_active": rng.randint(1, 14),
+            },
+        )
+    s.emit(
+        "performance",
+        {
+            "latency": {
+                "ttft": int(rng.lognormvariate(6.5, 0.5)),
+                "tpot": round(rng.lognormvariate(3.4, 0.3), 2),
+            },
+            "throughput": {"tokens_per_second": round(rng.uniform(12, 60), 1)},
+            "cache": {"hit_rate": round(rng.uniform(0.4, 0.95), 3)},
+        },
+    )
+
+
+def _start(rng: random.Random, day: date) -> datetime:
+    if rng.random() < MIDNIGHT_SESSIONS:
+        return datetime(day.year, day.month, day.day, 23, 50, tzinfo=UTC) + timedelta(
+            seconds=rng.random() * 540
+        )
+    return moment(rng, day)
 
 
 def _events(population: Population) -> RowMaker:
+    internal = internal_users(population)
+
     def make(rng: random.Random, day: date, count: int, sequence: Any) -> list[Row]:
         rows: list[Row] = []
         while len(rows) < count:
-            user = rng.choice(population.users) if rng.random() < 0.7 else None
-            session = f"ses-{next(sequence):011d}"
-            when = moment(rng, day)
-            context = json.dumps(
-                {
-                    "device": rng.choice(["desktop", "desktop", "mobile", "tablet"]),
-                    "browser": rng.choice(["chrome", "firefox", "safari", "edge"]),
-                    "os": rng.choice(["macos", "windows", "linux", "ios", "android"]),
-                    "country": rng.choice(["US", "DE", "IN", "BR", "GB", "FR", "JP"]),
-                }
+            roll = rng.random()
+            anonymous = roll < ANONYMOUS_SESSIONS
+            user = None if anonymous else rng.choice(population.users)
+            s = _Session(
+                rng,
+                sequence,
+                f"ses-{next(sequence):011d}",
+                user,
+                _start(rng, day),
+                _context(rng),
+                user in internal or (anonymous and rng.random() < 0.01),
             )
-            internal = rng.random() < 0.03
-            for step, keep_going in zip(FUNNEL, FUNNEL_CONTINUE, strict=True):
-                if rng.random() > keep_going or len(rows) >= count:
-                    break
-                when += timedelta(seconds=rng.expovariate(1 / 90))
-                rows.append(
-                    {
-                        "event_id": f"evt-{next(sequence):011d}",
-                        "occurred_at": timestamp(when),
-                        "event_type": "page" if step == "session_start" else "track",
-                        "event_name": step,
-                        "category": "business" if step in ("signup", "trial") else "workflow",
-                        "session_id": session,
-                        "user_id": user,
-                        "properties": json.dumps(_step_properties(rng, step)),
-                        "context": context,
-                        "page_url": "/editor" if step != "session_start" else "/",
-                        "referrer": None,
-                        "is_internal": internal,
-                    }
-                )
-        return rows
+            if roll > 1 - MISSION_SESSIONS:
+                _mission_session(s)
+            else:
+                _codescribe_session(s, anonymous, rng.choice(population.users))
+            if rng.random() < 0.1:
+                server = _Session(rng, sequence, None, user, s.when, "{}", s.internal)
+                _server_events(server)
+                s.rows += server.rows
+            if s.rows and rng.random() < RESENT_SHARE * len(s.rows):
+                resent = dict(rng.choice(s.rows))
+                resent["occurred_at"] = timestamp(s.when + timedelta(seconds=rng.randint(5, 300)))
+                s.rows.append(resent)
+            rows += s.rows
+        return rows[:count]
 
     return make
 

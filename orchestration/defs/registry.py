@@ -2,7 +2,12 @@
 seed's alert thresholds (phase 6). Everything else comes from the machinery."""
 
 from orchestration.lib.alerts import Threshold
-from orchestration.lib.expectations import Expectation, Suite, between
+from orchestration.lib.expectations import (
+    Expectation,
+    Suite,
+    between,
+    volume_against_trailing_weeks,
+)
 from orchestration.lib.source import SourceDeclaration
 
 # Each day of the window: the mart's downloads and views against the staged events' count.
@@ -28,26 +33,9 @@ full join (
 """
 # Each complete day of the window: download attempts against the mean of the same weekday in
 # the four weeks before (null without history, which GX leaves alone).
-VOLUME_QUERY = """select
-    today.day,
-    today.attempts,
-    (today.attempts / nullif(avg(before.attempts), 0))::float as ratio_to_trailing_weeks
-from (
-    select period_start as day, sum(download_count + failed_download_count)::bigint as attempts
-    from marts.module_stats_daily
-    where period_start between date '{first_day}' and date '{last_day}'
-    group by 1
-    having bool_and(is_complete)
-) as today
-left join (
-    select period_start as day, sum(download_count + failed_download_count) as attempts
-    from marts.module_stats_daily
-    where period_start between date '{first_day}' - 28 and date '{last_day}' - 7
-    group by 1
-) as before
-    on before.day in (today.day - 7, today.day - 14, today.day - 21, today.day - 28)
-group by today.day, today.attempts
-"""
+VOLUME_QUERY = volume_against_trailing_weeks(
+    "module_stats_daily", "sum(download_count + failed_download_count)", "attempts"
+)
 
 SUITES = (
     Suite(

@@ -170,6 +170,32 @@ def unique(*columns: str) -> Expectation:
     return Expectation("ExpectCompoundColumnsToBeUnique", {"column_list": list(columns)})
 
 
+def volume_against_trailing_weeks(mart: str, measure: str, name: str) -> str:
+    """Each complete day of the window: `measure` (an aggregate over the mart's rows of the
+    day) as `name`, and its ratio to the mean of the same weekday in the four weeks before,
+    as ratio_to_trailing_weeks (null without history, which GX leaves alone)."""
+    return f"""select
+    today.day,
+    today.{name},
+    (today.{name} / nullif(avg(before.{name}), 0))::float as ratio_to_trailing_weeks
+from (
+    select period_start as day, ({measure})::bigint as {name}
+    from marts.{mart}
+    where period_start between date '{{first_day}}' and date '{{last_day}}'
+    group by 1
+    having bool_and(is_complete)
+) as today
+left join (
+    select period_start as day, {measure} as {name}
+    from marts.{mart}
+    where period_start between date '{{first_day}}' - 28 and date '{{last_day}}' - 7
+    group by 1
+) as before
+    on before.day in (today.day - 7, today.day - 14, today.day - 21, today.day - 28)
+group by today.day, today.{name}
+"""
+
+
 def _expectation_check(suite: Suite, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=asset_key, name=suite.name, description=suite.description, blocking=False)
     def expectation_check(

@@ -14,7 +14,12 @@ from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import Warehouse
 from tests.builds.recompute import RawBuilds, assert_every_mart_matches, fetch
-from tests.dbt_support import DbtProject, files_by_day, rows_differing, write_jsonl
+from tests.dbt_support import (
+    DbtProject,
+    differences_from_full_refresh,
+    files_by_day,
+    write_jsonl,
+)
 
 pytestmark = pytest.mark.dbt
 
@@ -87,16 +92,5 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
 
     relations = _relations(warehouse)
     assert len(relations) == 12
-    with warehouse.cursor() as cursor:
-        cursor.execute("create schema incremental_result")
-        for relation in relations:
-            copy = "incremental_result." + relation.replace(".", "__")
-            cursor.execute(f"create table {copy} as table {relation}")
-    dbt("run", "--select", *BUILDS_MODELS, "--full-refresh")
-    differences = {
-        relation: rows_differing(
-            warehouse, relation, "incremental_result." + relation.replace(".", "__")
-        )
-        for relation in relations
-    }
+    differences = differences_from_full_refresh(warehouse, dbt, relations, BUILDS_MODELS)
     assert differences == dict.fromkeys(relations, 0)

@@ -41,6 +41,10 @@ def get_event_window(*_: Any, **__: Any) -> list[dict[str, str]]:
     return [{"start": _LINT_DAY, "end": _LINT_DAY}]
 
 
+def get_grouped_window(*_: Any, **__: Any) -> list[dict[str, str]]:
+    return get_event_window()
+
+
 def get_snapshot_dates(*_: Any, **__: Any) -> list[str]:
     return [_LINT_DAY]
 
@@ -57,6 +61,7 @@ def _sql_macros() -> dict[str, Any]:
         modules=modules,
         get_event_window=get_event_window,
         get_snapshot_dates=get_snapshot_dates,
+        get_grouped_window=get_grouped_window,
         ref=_relation,
         source=_relation,
     )
@@ -74,4 +79,12 @@ def _sql_macros() -> dict[str, Any]:
 
 
 globals().update(_sql_macros())
-__all__ = ["env_var", "get_event_window", "get_snapshot_dates", "modules", "var", *_sql_macros()]
+__all__ = [
+    "env_var",
+    "get_event_window",
+    "get_grouped_window",
+    "get_snapshot_dates",
+    "modules",
+    "var",
+    *_sql_macros(),
+]

@@ -199,14 +199,24 @@
         {%- else -%}
         recorded as (select changed from computed)
         {%- endif %}
+    {%- endset -%}
+    {{ return(get_ranges_of(statement, 'recorded', 'changed')) }}
+{%- endmacro %}
+
+{#- Runs `with_ctes` (a WITH clause, which may write: it stays at the top level) followed by a
+    query of the datemultirange `column` of its CTE `relation`; returns its ranges as a list of
+    {'start': iso date or none, 'end': inclusive iso date or none}. -#}
+{% macro get_ranges_of(with_ctes, relation, column) -%}
+    {%- set listed -%}
+        {{ with_ctes }}
 
         select lower(ranges.r)::text, (upper(ranges.r) - 1)::text
-        from recorded
-        cross join lateral unnest(recorded.changed) as ranges (r)
+        from {{ relation }}
+        cross join lateral unnest({{ relation }}.{{ column }}) as ranges (r)
         order by lower(ranges.r) nulls first
     {%- endset -%}
     {%- set ranges = [] -%}
-    {%- for row in run_query(statement).rows -%}
+    {%- for row in run_query(listed).rows -%}
         {%- do ranges.append({'start': row[0], 'end': row[1]}) -%}
     {%- endfor -%}
     {{ return(ranges) }}

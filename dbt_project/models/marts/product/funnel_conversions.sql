@@ -1,0 +1,210 @@
+{{ config(unique_key='period_start') }}
+
+{#- Funnels are walked per session, over all its events, and counted on the day the session
+    started: get_grouped_window rebuilds the days of every session a change touches, as for
+    product_sessions. -#}
+{%- set window = get_grouped_window(ref('stg_product__events'), 'session_id') %}
+
+with definitions as (
+
+    select * from {{ ref('product_funnel_steps') }}
+
+),
+
+events as (
+
+    {{ grouped_events(ref('stg_product__events'), 'session_id', window) }}
+
+),
+
+coverage as (
+
+    select * from {{ ref('int_ingest__source_coverage') }}
+    where source = 'product'
+
+),
+
+{# Each funnel's current definition: its highest version. #}
+steps as (
+
+    select definitions.*
+    from definitions
+    where definitions.funnel_version = (
+        select max(versions.funnel_version) from definitions as versions
+        where versions.funnel_id = definitions.funnel_id
+    )
+
+),
+
+{# External sessions that started in the window, with the attributes the breakdowns use:
+    the first code_input's origin and language, the first doc_generation's doc type, the
+    first doc_export's action. #}
+sessions as (
+
+    select
+        session_id,
+        (min(occurred_at) at time zone 'UTC')::date as period_start,
+        {{ first_value_of('user_id', last=true) }} as user_id,
+        {{ first_value_of('doc_type', where="event_name = 'doc_generation'") }} as doc_type,
+        {{ first_value_of('language', where="event_name = 'code_input'") }} as language,
+        {{ first_value_of('origin', where="event_name = 'code_input'") }} as origin,
+        {{ first_value_of('action', where="event_name = 'doc_export'") }} as export_action
+    from events
+    group by session_id
+    having
+        not bool_or(is_internal)
+        and {{ in_window("(min(occurred_at) at time zone 'UTC')::date", window) }}
+
+),
+
+{# Step 1 at the session's first event of it; step n at the first event of step n at or
+    after step n - 1 was reached and within the funnel's window of step 1. #}
+reached as (
+
+    with recursive walk as (
+        select
+            steps.funnel_id,
+            events.session_id,
+            1 as step_number,
+            min(events.occurred_at) as reached_at,
+            min(events.occurred_at) as funnel_started_at
+        from steps
+        inner join events on {{ funnel_step_matches('events', 'steps.step_event') }}
+        inner join sessions on events.session_id = sessions.session_id
+        where steps.step_number = 1
+        group by steps.funnel_id, events.session_id
+        union all
+        select
+            walk.funnel_id,
+            walk.session_id,
+            walk.step_number + 1 as step_number,
+            next_step.reached_at,
+            walk.funnel_started_at
+        from walk
+        inner join steps
+            on walk.funnel_id = steps.funnel_id and steps.step_number = walk.step_number + 1
+        cross join
+            lateral (
+                {#- One index range of the session's events (session_id, occurred_at). #}
+                select min(staged.occurred_at) as reached_at
+                from {{ ref('stg_product__events') }} as staged
+                where
+                    staged.session_id = walk.session_id
+                    and staged.occurred_at >= walk.reached_at
+                    and staged.occurred_at
+                    <= walk.funnel_started_at + steps.window_minutes * interval '1 minute'
+                    and {{ funnel_step_matches('staged', 'steps.step_event') }}
+            ) as next_step
+        where next_step.reached_at is not null
+    )
+
+    select * from walk
+
+),
+
+attributed as (
+
+    select
+        reached.funnel_id,
+        reached.step_number,
+        sessions.period_start,
+        sessions.session_id,
+        sessions.user_id,
+        breakdowns.breakdown,
+        breakdowns.breakdown_value
+    from reached
+    inner join sessions on reached.session_id = sessions.session_id
+    cross join lateral (
+        values
+        ('all', 'all'),
+        ('doc_type', coalesce(sessions.doc_type, '(none)')),
+        ('language', coalesce(sessions.language, '(none)')),
+        ('origin', coalesce(sessions.origin, '(none)')),
+        ('export_action', coalesce(sessions.export_action, '(none)'))
+    ) as breakdowns (breakdown, breakdown_value)
+
+),
+
+counts as (
+
+    select
+        period_start,
+        funnel_id,
+        step_number,
+        breakdown,
+        breakdown_value,
+        count(*) as sessions,
+        count(distinct user_id) as users
+    from attributed
+    group by period_start, funnel_id, step_number, breakdown, breakdown_value
+
+),
+
+{# Every step of each (day, funnel, breakdown value) whose first step has sessions, so a
+    step nobody reached is a row with 0. #}
+grid as (
+
+    select
+        starts.period_start,
+        starts.breakdown,
+        starts.breakdown_value,
+        steps.funnel_id,
+        steps.funnel_version,
+        steps.funnel_name,
+        steps.step_number,
+        steps.step_event,
+        steps.window_minutes,
+        coalesce(counts.sessions, 0) as sessions,
+        coalesce(counts.users, 0) as users
+    from counts as starts
+    inner join steps on starts.funnel_id = steps.funnel_id
+    left join counts
+        on
+            starts.period_start = counts.period_start
+            and starts.funnel_id = counts.funnel_id
+            and starts.breakdown = counts.breakdown
+            and starts.breakdown_value = counts.breakdown_value
+            and steps.step_number = counts.step_number
+    where starts.step_number = 1
+
+),
+
+final as (
+
+    select
+        grid.period_start,
+        grid.funnel_id,
+        grid.funnel_version,
+        grid.funnel_name,
+        grid.step_number,
+        grid.step_event,
+        grid.window_minutes,
+        grid.breakdown,
+        grid.breakdown_value,
+        grid.sessions,
+        grid.users,
+        previous.sessions as previous_step_sessions,
+        grid.sessions::double precision / nullif(previous.sessions, 0) as step_conversion_rate,
+        grid.sessions::double precision / nullif(first_step.sessions, 0) as overall_conversion_rate,
+        coalesce(previous.sessions - grid.sessions, 0) as drop_off,
+        {{ period_is_complete('grid.period_start', 'grid.period_start') }} as is_complete
+    from grid
+    inner join grid as first_step
+        on
+            grid.period_start = first_step.period_start
+            and grid.funnel_id = first_step.funnel_id
+            and grid.breakdown = first_step.breakdown
+            and grid.breakdown_value = first_step.breakdown_value
+            and first_step.step_number = 1
+    left join grid as previous
+        on
+            grid.period_start = previous.period_start
+            and grid.funnel_id = previous.funnel_id
+            and grid.breakdown = previous.breakdown
+            and grid.breakdown_value = previous.breakdown_value
+            and previous.step_number = grid.step_number - 1
+    left join coverage on true
+
+)
+
+select * from final
