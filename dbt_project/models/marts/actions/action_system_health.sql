@@ -81,6 +81,8 @@ final as (
     from reference
     cross join totals
     cross join trigger_health
+    -- No action staged yet: no reference time, and no row rather than one of NULLs.
+    where reference.window_end is not null
 
 )
 
