@@ -18,38 +18,23 @@ with history (target <= 1.3). Sizes: BENCH_ACTIONS_EVENTS (default 1M and 10M).
 from __future__ import annotations
 
 import os
-import statistics
-import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 
-from ingest import loader, migrate
-from ingest.generator import GeneratorSpec, event_shares, generate
 from ingest.sources import SOURCES
-from ingest.warehouse import SALT_VARIABLE, Warehouse, resolve
-from tests.benchmarks.builds_bench import model_times
-from tests.benchmarks.registry_bench import run_dbt, timed
-from tests.databases import fresh_database
+from ingest.warehouse import SALT_VARIABLE, Warehouse
+from tests.benchmarks import history
 
-ACTIONS_PER_DAY = 10_000
-REFRESH_REPEATS = 3
-ACTIONS_SELECTION = ["staging.actions", "intermediate.actions", "marts.actions"]
-ACTIONS_SHARE = sum(share for t, share in event_shares().items() if t in SOURCES["actions"])
-
-
-def load_history(warehouse: Warehouse, events: int, folder: Path) -> GeneratorSpec:
-    days = max(31, round(events / ACTIONS_PER_DAY))
-    spec = GeneratorSpec(
-        events=int(events / ACTIONS_SHARE), days=days, seed=3, end_date=datetime.now(UTC).date()
-    ).clean().steady()  # fmt: skip
-    for path in generate(spec, folder, tables=SOURCES["actions"]):
-        loader.load_file(warehouse, path)
-        path.unlink()
-    return spec
+ACTIONS = history.SourceHistory(
+    tables=SOURCES["actions"],
+    selection=["staging.actions", "intermediate.actions", "marts.actions"],
+    min_days=31,
+    seed=3,
+    ends_today=True,
+    counted_tables=("action_results",),
+)
 
 
 def dagster_refresh(warehouse: Warehouse, work: Path, first_day: str, today: str) -> float:
@@ -81,16 +66,8 @@ def dagster_refresh(warehouse: Warehouse, work: Path, first_day: str, today: str
             os.environ.pop(name, None) if value is None else os.environ.update({name: value})
 
 
-def measure(server: Warehouse, events: int, work: Path) -> dict[str, Any]:
-    with fresh_database(server, "bench") as warehouse:
-        migrate.migrate(warehouse)
-        load_started = time.perf_counter()
-        spec = load_history(warehouse, events, work / "landing")
-        load_seconds = time.perf_counter() - load_started
-        with warehouse.cursor() as cursor:
-            loaded = cursor.execute("select count(*) from raw.action_results").fetchone()[0]
-            cursor.execute("analyze")
-        full_wall = timed(lambda: run_dbt(warehouse, work, "run", selection=ACTIONS_SELECTION))
+def measure(server: Warehouse, events: int, work: Path) -> history.Result:
+    with history.loaded_and_built(server, ACTIONS, events, work) as (warehouse, spec, result):
         today = str(spec.last_day)
         with warehouse.cursor() as cursor:
             day_actions = cursor.execute(
@@ -98,55 +75,27 @@ def measure(server: Warehouse, events: int, work: Path) -> dict[str, Any]:
                 " and executed_at < %(day)s::date + 1",
                 {"day": today},
             ).fetchone()[0]
-        window = {"min_date": today, "max_date": today}
-        run_dbt(warehouse, work, "run", selection=ACTIONS_SELECTION, **window)  # warm-up
-        runs, per_model = [], []
-        for _ in range(REFRESH_REPEATS):
-            started = time.perf_counter()
-            sql_s, models_s = run_dbt(warehouse, work, "run", selection=ACTIONS_SELECTION, **window)
-            runs.append((sql_s, models_s, time.perf_counter() - started))
-            per_model.append(model_times(work))
-        medians = [statistics.median(column) for column in zip(*runs, strict=True)]
-        dagster_wall = dagster_refresh(warehouse, work, str(spec.first_day), today)
-        return {
-            "events": loaded,
-            "days": spec.days,
+        return result | {
             "day_actions": day_actions,
-            "load_s": load_seconds,
-            "full_wall_s": full_wall,
-            "sql_s": medians[0],
-            "models_s": medians[1],
-            "wall_s": medians[2],
-            "dagster_s": dagster_wall,
-            "models": {m: statistics.median(r[m] for r in per_model) for m in per_model[0]},
+            **history.day_runs(warehouse, work, ACTIONS.selection, today),
+            "dagster_s": dagster_refresh(warehouse, work, str(spec.first_day), today),
         }
 
 
 def main() -> None:
-    sizes = [int(s) for s in os.environ.get("BENCH_ACTIONS_EVENTS", "1000000,10000000").split(",")]
-    server = resolve()
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for events in sizes:
-            r = measure(server, events, Path(tmp) / str(events))
-            results.append(r)
-            print(
-                f"{r['events']:>11,} actions over {r['days']} days ({r['day_actions']:,} today):"
-                f" load {r['load_s']:.0f} s, full build {r['full_wall_s']:.1f} s, 5-minute"
-                f" refresh: SQL {r['sql_s']:.2f} s, models {r['models_s']:.2f} s, wall"
-                f" {r['wall_s']:.2f} s, through Dagster {r['dagster_s']:.2f} s",
-                flush=True,
-            )
-    if len(results) > 1:
-        small, large = results[0], results[-1]
-        ratios = [large[k] / small[k] for k in ("sql_s", "models_s", "wall_s", "dagster_s")]
+    results = history.measure_sizes("BENCH_ACTIONS_EVENTS", measure)
+    for r in results:
         print(
-            f"5-minute refresh, large / small: SQL {ratios[0]:.2f}, models {ratios[1]:.2f},"
-            f" wall {ratios[2]:.2f}, Dagster {ratios[3]:.2f} (target <= 1.3)"
+            f"{r['events']:>11,} actions over {r['days']} days ({r['day_actions']:,} today):"
+            f" load {r['load_s']:.0f} s"
         )
-    print("\nrefresh model times (median), s")
-    for model in results[0]["models"]:
-        print(f"{model:<32} " + " ".join(f"{r['models'][model]:>8.2f}" for r in results))
+    print(f"\nactions models, {os.cpu_count()} cores; the 5-minute refresh is today's window")
+    columns = {"full build s": "full_wall_s", **history.DAY_TABLE, "Dagster s": "dagster_s"}
+    history.print_table(results, columns)
+    history.print_ratios(
+        results, "5-minute refresh", {**history.DAY_COLUMNS, "Dagster": "dagster_s"}
+    )
+    history.print_model_times(results, "refresh")
 
 
 if __name__ == "__main__":

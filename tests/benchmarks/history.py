@@ -1,0 +1,230 @@
+"""What every "one source at two history sizes" benchmark shares.
+
+Each source's benchmark loads the same steady daily traffic at two sizes (so the larger size is
+a longer history, not denser days), builds its models, then times a one-day run: if the cost of
+a day grows with history, the ratio of the two sizes shows it. The loading, the dbt calls, the
+medians and the printed comparison are the same for every source and live here; a source's
+benchmark keeps only what is its own (its selection, the seed's way, its API queries).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ingest import loader, migrate
+from ingest.generator import GeneratorSpec, event_shares, generate
+from ingest.warehouse import PROJECT_ROOT, Warehouse, resolve
+from orchestration.lib.settings import DBT_PRODUCTION_TARGET
+from tests.databases import fresh_database
+
+DAY_REPEATS = 3
+RATIO_TARGET = 1.3
+SQL_STATUS = re.compile(r"SQL status: .* in ([0-9.]+) seconds")
+Result = dict[str, Any]
+# The one-day run's medians: short names for ratios, headings for the table of sizes.
+DAY_COLUMNS = {"SQL": "day_sql_s", "models": "day_models_s", "wall": "day_wall_s"}
+DAY_TABLE = {f"1-day {name} s": key for name, key in DAY_COLUMNS.items()}
+
+
+@dataclass(frozen=True)
+class SourceHistory:
+    """One source's steady traffic: which raw tables, how many events a day, which models."""
+
+    tables: Sequence[str]
+    selection: Sequence[str]
+    events_per_day: int = 10_000
+    min_days: int = 7
+    seed: int = 2
+    ends_today: bool = False
+    load_catalogs: bool = True
+    counted_tables: Sequence[str] = ()
+    dbt_seeds: bool = False
+
+    def spec(self, events: int) -> GeneratorSpec:
+        share = sum(s for table, s in event_shares().items() if table in self.tables)
+        days = max(self.min_days, round(events / self.events_per_day))
+        end_date = {"end_date": date.today()} if self.ends_today else {}
+        return GeneratorSpec(events=int(events / share), days=days, seed=self.seed, **end_date)
+
+    def load(self, warehouse: Warehouse, events: int, folder: Path) -> GeneratorSpec:
+        """Generates `events` events of clean, steady traffic and loads them file by file."""
+        spec = self.spec(events).clean().steady()
+        for path in generate(spec, folder, tables=tuple(self.tables)):
+            if self.load_catalogs or not path.stem.endswith("__catalog"):
+                loader.load_file(warehouse, path)
+            path.unlink()
+        return spec
+
+
+@contextmanager
+def loaded_and_built(
+    server: Warehouse, source: SourceHistory, events: int, work: Path
+) -> Iterator[tuple[Warehouse, GeneratorSpec, Result]]:
+    """A fresh database holding `events` events of the source, its models built in full.
+
+    Yields the database, the traffic's spec and the first figures of a size's result: events
+    loaded (of `counted_tables`, or every table of the source), days, load and full-build time.
+    """
+    with fresh_database(server, "bench") as warehouse:
+        migrate.migrate(warehouse)
+        started = time.perf_counter()
+        spec = source.load(warehouse, events, work / "landing")
+        load_s = time.perf_counter() - started
+        loaded = raw_count(warehouse, source.counted_tables or source.tables)
+        with warehouse.cursor() as cursor:
+            cursor.execute("analyze")
+        if source.dbt_seeds:
+            run_dbt(warehouse, work, "seed", selection=source.selection)
+        full_s = timed(lambda: run_dbt(warehouse, work, "run", selection=source.selection))
+        yield warehouse, spec, {
+            "events": loaded, "days": spec.days, "load_s": load_s, "full_wall_s": full_s
+        }  # fmt: skip
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def run_dbt(
+    warehouse: Warehouse,
+    work: Path,
+    *args: str,
+    selection: Sequence[str],
+    **dbt_vars: str,
+) -> tuple[float, float]:
+    """Runs the dbt CLI as a user would; returns (database seconds, model seconds).
+
+    Database seconds add up what PostgreSQL took for every statement of the run (dbt's debug
+    log times each one); model seconds are dbt's execution time per model, its own work and
+    round trips included.
+
+    A windowed run selects the incremental models only: the catalog views do not change with
+    a day of events (orchestration runs partitions the same way).
+    """
+    excluded = ["--exclude", "config.materialized:view"] if dbt_vars else []
+    command = [
+        str(Path(sys.executable).parent / "dbt"), *args, "--select", *selection, *excluded,
+        "--project-dir", str(PROJECT_ROOT / "dbt_project"),
+        "--profiles-dir", str(PROJECT_ROOT / "dbt_project"), "--target", DBT_PRODUCTION_TARGET,
+        "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet",
+    ]  # fmt: skip
+    if dbt_vars:
+        command += ["--vars", json.dumps(dbt_vars)]
+    environment = {**os.environ, **warehouse.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    log = work / "logs" / "dbt.log"
+    log.unlink(missing_ok=True)
+    subprocess.run(command, check=True, env=environment)
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    database = sum(float(s) for s in SQL_STATUS.findall(log.read_text()))
+    return database, sum(result["execution_time"] for result in results)
+
+
+def model_times(work: Path) -> dict[str, float]:
+    """dbt's execution time per model of the last run in `work`."""
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    return {r["unique_id"].rsplit(".", 1)[-1]: r["execution_time"] for r in results}
+
+
+def day_runs(warehouse: Warehouse, work: Path, selection: Sequence[str], day: str) -> Result:
+    """One warm-up run of a one-day window, then the median of DAY_REPEATS runs.
+
+    The warm-up does the same work as the measured runs, so they all find the same rows in
+    cache and the same rows to replace.
+    """
+    window = {"min_date": day, "max_date": day}
+    run_dbt(warehouse, work, "run", selection=selection, **window)
+    runs, per_model = [], []
+    for _ in range(DAY_REPEATS):
+        started = time.perf_counter()
+        sql_s, models_s = run_dbt(warehouse, work, "run", selection=selection, **window)
+        runs.append((sql_s, models_s, time.perf_counter() - started))
+        per_model.append(model_times(work))
+    sql_s, models_s, wall_s = (statistics.median(column) for column in zip(*runs, strict=True))
+    return {
+        "day_sql_s": sql_s,
+        "day_models_s": models_s,
+        "day_wall_s": wall_s,
+        "models": {m: statistics.median(r[m] for r in per_model) for m in per_model[0]},
+    }
+
+
+def raw_count(warehouse: Warehouse, tables: Sequence[str]) -> int:
+    with warehouse.cursor() as cursor:
+        return sum(cursor.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in tables)
+
+
+def query_latencies(
+    warehouse: Warehouse,
+    queries: dict[str, str],
+    parameters: Callable[[random.Random], dict[str, Any]],
+    repeats: int = 200,
+) -> dict[str, tuple[float, float]]:
+    """p50 and p95 in ms of each query, prepared, each run with freshly drawn parameters."""
+    latencies: dict[str, tuple[float, float]] = {}
+    rng = random.Random(0)
+    with warehouse.connect() as connection:
+        for name, query in queries.items():
+            samples = []
+            for _ in range(repeats):
+                params = parameters(rng)
+                started = time.perf_counter()
+                connection.execute(query, params, prepare=True).fetchall()
+                samples.append((time.perf_counter() - started) * 1000)
+            cuts = statistics.quantiles(samples, n=100)
+            latencies[name] = (cuts[49], cuts[94])
+    return latencies
+
+
+def measure_sizes(variable: str, measure: Callable[[Warehouse, int, Path], Result]) -> list[Result]:
+    """Runs `measure` for each size of `variable` (default 1M and 10M), smallest first."""
+    sizes = [int(s) for s in os.environ.get(variable, "1000000,10000000").split(",")]
+    server = resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        return [measure(server, events, Path(tmp) / str(events)) for events in sizes]
+
+
+def print_table(results: Sequence[Result], columns: dict[str, str]) -> None:
+    """One row per size: the columns' values in seconds (`columns` maps heading to key)."""
+    print(f"{'events':>12} " + " ".join(f"{heading:>14}" for heading in columns))
+    for r in results:
+        print(f"{r['events']:>12,} " + " ".join(f"{r[key]:>14.2f}" for key in columns.values()))
+
+
+def print_ratios(results: Sequence[Result], label: str, columns: dict[str, str]) -> None:
+    """The largest size against the smallest for each column, against RATIO_TARGET."""
+    if len(results) < 2:
+        return
+    small, large = results[0], results[-1]
+    ratios = ", ".join(f"{name} {large[key] / small[key]:.2f}" for name, key in columns.items())
+    print(f"{label}, large / small: {ratios} (target <= {RATIO_TARGET})")
+
+
+def print_model_times(results: Sequence[Result], label: str = "one-day") -> None:
+    print(f"\n{label} model times (median), s")
+    for model in results[0]["models"]:
+        print(f"{model:<36} " + " ".join(f"{r['models'][model]:>8.2f}" for r in results))
+
+
+def print_latencies(results: Sequence[Result], repeats: int) -> None:
+    """p50/p95 of the API queries, measured at the largest size."""
+    largest = results[-1]["events"]
+    print(f"\nAPI queries on the marts at {largest:,} events ({repeats} runs each), ms")
+    print(f"{'endpoint':<42} {'p50':>7} {'p95':>7}")
+    for endpoint, (p50, p95) in results[-1]["latencies"].items():
+        print(f"{endpoint:<42} {p50:>7.2f} {p95:>7.2f}")
