@@ -65,13 +65,8 @@ compare: install  ## MODEL=<mart> [FROM=<day>] [TO=<day>]: your dev relation aga
 stop: install  ## stop the embedded PostgreSQL
 	$(BIN)/python -m ingest stop
 
-bench: install  ## benchmarks (not tests): prints ratios measured in one run
-	$(BIN)/python -m tests.benchmarks.loader_bench
-	$(BIN)/python -m tests.benchmarks.registry_bench
-	$(BIN)/python -m tests.benchmarks.builds_bench
-	$(BIN)/python -m tests.benchmarks.actions_bench
-	$(BIN)/python -m tests.benchmarks.product_bench
-	$(BIN)/python -m tests.benchmarks.dagster_bench
+bench: install  ## benchmarks (not tests): every ratio measured in one run, in one table at the end
+	$(BIN)/python -m tests.benchmarks
 
 clean: stop
 	rm -rf .warehouse dbt_project/target dbt_project/logs

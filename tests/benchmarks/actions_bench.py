@@ -82,7 +82,7 @@ def measure(server: Warehouse, events: int, work: Path) -> history.Result:
         }
 
 
-def main() -> None:
+def main() -> list[history.Ratio]:
     results = history.measure_sizes("BENCH_ACTIONS_EVENTS", measure)
     for r in results:
         print(
@@ -92,10 +92,10 @@ def main() -> None:
     print(f"\nactions models, {os.cpu_count()} cores; the 5-minute refresh is today's window")
     columns = {"full build s": "full_wall_s", **history.DAY_TABLE, "Dagster s": "dagster_s"}
     history.print_table(results, columns)
-    history.print_ratios(
-        results, "5-minute refresh", {**history.DAY_COLUMNS, "Dagster": "dagster_s"}
-    )
+    columns = {**history.DAY_COLUMNS, "Dagster": "dagster_s"}
+    ratios = history.print_ratios(results, "actions", "5-minute refresh", columns)
     history.print_model_times(results, "refresh")
+    return ratios
 
 
 if __name__ == "__main__":

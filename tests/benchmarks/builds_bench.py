@@ -138,7 +138,7 @@ def measure(server: Warehouse, events: int, work: Path) -> history.Result:
         }
 
 
-def main() -> None:
+def main() -> list[history.Ratio]:
     results = history.measure_sizes("BENCH_BUILDS_EVENTS", measure)
     for r in results:
         print(
@@ -148,9 +148,10 @@ def main() -> None:
     print(f"\nbuilds models, {os.cpu_count()} cores")
     columns = {"full build s": "full_wall_s", **history.DAY_TABLE, "seed MV s": "mv_refresh_s"}
     history.print_table(results, columns)
-    history.print_ratios(results, "one-day build", history.DAY_COLUMNS)
+    ratios = history.print_ratios(results, "builds", "one-day build", history.DAY_COLUMNS)
     history.print_model_times(results)
     history.print_latencies(results, QUERY_REPEATS)
+    return ratios
 
 
 if __name__ == "__main__":

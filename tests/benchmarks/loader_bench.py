@@ -20,6 +20,7 @@ from pathlib import Path
 from ingest import loader, migrate
 from ingest.generator import GeneratorSpec, event_shares, generate
 from ingest.warehouse import Warehouse, resolve
+from tests.benchmarks.history import Ratio
 from tests.databases import administrator, fresh_database
 
 TABLE = "download_events"
@@ -100,7 +101,7 @@ def _measure(mode: str, warehouse: Warehouse, path: Path) -> dict[str, float]:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def main() -> None:
+def main() -> list[Ratio]:
     sizes = [int(s) for s in os.environ.get("BENCH_LOADER_ROWS", "1000000,5000000").split(",")]
     server = resolve()
     print(f"loader vs bare COPY, raw.{TABLE}, {os.cpu_count()} cores")
@@ -108,6 +109,7 @@ def main() -> None:
         f"{'rows':>10} {'bare rows/s':>12} {'loader rows/s':>14} {'ratio':>6} "
         f"{'bare peak MB':>13} {'loader peak MB':>15}"
     )
+    ratios: list[Ratio] = []
     with tempfile.TemporaryDirectory() as tmp:
         for rows in sizes:
             path = _one_file(rows, Path(tmp))
@@ -125,6 +127,11 @@ def main() -> None:
                 flush=True,
             )
             path.unlink()
+            ratios = [
+                Ratio("loader", f"loader rows/s at {rows:,} rows", loader_rate, 150_000, False),
+                Ratio("loader", f"loader / bare COPY at {rows:,} rows", loader_rate / bare_rate),
+            ]
+    return ratios
 
 
 if __name__ == "__main__":

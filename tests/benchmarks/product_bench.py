@@ -51,15 +51,16 @@ def measure(server: Warehouse, events: int, work: Path) -> history.Result:
         return result | {"mv_refresh_s": refresh}
 
 
-def main() -> None:
+def main() -> list[history.Ratio]:
     results = history.measure_sizes("BENCH_PRODUCT_EVENTS", measure)
     for r in results:
         print(f"{r['events']:>11,} events over {r['days']} days: load {r['load_s']:.0f} s")
     print(f"\nproduct models, {os.cpu_count()} cores")
     columns = {"full build s": "full_wall_s", **history.DAY_TABLE, "seed MV s": "mv_refresh_s"}
     history.print_table(results, columns)
-    history.print_ratios(results, "one-day build", history.DAY_COLUMNS)
+    ratios = history.print_ratios(results, "product", "one-day build", history.DAY_COLUMNS)
     history.print_model_times(results)
+    return ratios
 
 
 if __name__ == "__main__":

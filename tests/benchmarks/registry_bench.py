@@ -175,7 +175,7 @@ def measure(server: Warehouse, events: int, work: Path) -> history.Result:
         }
 
 
-def main() -> None:
+def main() -> list[history.Ratio]:
     results = history.measure_sizes("BENCH_REGISTRY_EVENTS", measure)
     for r in results:
         print(
@@ -184,13 +184,14 @@ def main() -> None:
         )
     print(f"\nregistry models, {os.cpu_count()} cores")
     history.print_table(results, {"full build s": "full_wall_s", **history.DAY_TABLE})
-    history.print_ratios(results, "one-day build", history.DAY_COLUMNS)
+    ratios = history.print_ratios(results, "registry", "one-day build", history.DAY_COLUMNS)
     print("\nthe seed's way: materialized views refreshed in full, s")
     print(f"{'events':>12} " + " ".join(f"{name:>20}" for name in SEED_MATERIALIZED_VIEWS))
     for r in results:
         print(f"{r['events']:>12,} " + " ".join(f"{t:>20.2f}" for t in r["mv_refresh_s"].values()))
     history.print_model_times(results)
     history.print_latencies(results, QUERY_REPEATS)
+    return ratios
 
 
 if __name__ == "__main__":
