@@ -15,7 +15,7 @@ comma := ,
 # dbt in dbt_project/, pointed at the configured warehouse (the `dev` target unless told).
 DBT = cd dbt_project && eval "$$(../$(BIN)/python -m ingest env)" && ../$(BIN)/dbt
 
-.PHONY: install demo test test-fast lint dsn dsn-owner env stop ui bench clean docs slim compare
+.PHONY: install demo test test-fast lint dsn dsn-owner env stop ui bi bench clean docs slim compare
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ lint: install  ## ruff on the Python, sqlfluff on the dbt models
 	$(BIN)/ruff format --check .
 	cd dbt_project && ../$(BIN)/sqlfluff lint models --processes 2 --disable-progress-bar
 
+bi: install  ## Superset with a dashboard per source on the warehouse (BI_PORT, default 8088); make stop stops it
+	$(BIN)/python -m bi start
+
 dsn: install  ## the read-only connection string a BI tool (or psql) uses
 	@$(BIN)/python -m ingest dsn
 
@@ -62,7 +65,8 @@ compare: install  ## MODEL=<mart> [FROM=<day>] [TO=<day>]: your dev relation aga
 	@test -n "$(MODEL)" || { echo "error: name the model: make compare MODEL=module_stats_daily"; exit 1; }
 	@$(DBT) run-operation compare_with_production --quiet --args '{model: "$(MODEL)"$(if $(FROM),$(comma) min_date: "$(FROM)")$(if $(TO),$(comma) max_date: "$(TO)")}'
 
-stop: install  ## stop the embedded PostgreSQL
+stop: install  ## stop Superset (make bi) and the embedded PostgreSQL
+	$(BIN)/python -m bi stop
 	$(BIN)/python -m ingest stop
 
 bench: install  ## benchmarks (not tests): every ratio measured in one run, in one table at the end

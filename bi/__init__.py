@@ -1,0 +1,1 @@
+"""`make bi`: Apache Superset with a dashboard per source system, provisioned from files."""

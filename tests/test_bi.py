@@ -1,0 +1,189 @@
+"""`make bi` for real: Superset installed from bi/requirements.txt, provisioned from bi/assets
+against a warehouse of all four sources through the read-only role, and each dashboard opened
+in headless Chromium: its charts render, and its headline number equals the mart's."""
+
+from __future__ import annotations
+
+import re
+import socket
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bi.bundle import ASSETS, bundle_files, chart_uuids
+from bi.provision import provision
+from bi.superset import ADMIN, Superset, ensure_venv
+from ingest import access, loader, migrate
+from ingest.generator import GeneratorSpec, generate
+from ingest.warehouse import PROJECT_ROOT, Warehouse
+from tests.databases import fresh_database
+from tests.dbt_support import DbtProject
+from tests.registry.recompute import fetch
+
+pytestmark = [pytest.mark.dbt, pytest.mark.bi]
+
+SPEC = GeneratorSpec(events=30_000, days=35, seed=16, late_share=0.0)
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+DASHBOARDS = sorted(path.stem for path in (ASSETS / "dashboards").glob("*.yaml"))
+# Each dashboard's headline number (its big-number chart) and the same number read from the
+# mart directly, as a BI user would check it in psql.
+HEADLINES = {
+    "registry": ("Downloads, last 30 days", "select downloads_30d from marts.registry_overview"
+                 " where as_of_date = (select max(as_of_date) from marts.registry_overview)"),
+    "actions": ("Executions, last 24 hours",
+                "select execution_count from marts.action_system_health"),
+    "product": ("Daily active users", "select active_users from marts.active_users_daily"
+                " where is_complete order by period_start desc limit 1"),
+    "builds": ("Build requests, last 30 days", "select total_requests from marts.build_overview"
+               " where period_days = 30 and as_of_date = (select max(as_of_date)"
+               " from marts.build_overview)"),
+}  # fmt: skip
+ASSET_TABLES = ("dbs", "tables", "table_columns", "slices", "dashboards", "dashboard_slices")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def warehouse_of_all_sources(
+    server: Warehouse, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Warehouse]:
+    """Generated events of every source loaded, every model built (marts, `_latest` views,
+    the reader's grants)."""
+    work = tmp_path_factory.mktemp("bi-warehouse")
+    with fresh_database(server) as warehouse:
+        migrate.migrate(warehouse)
+        for path in generate(SPEC, work / "landing"):
+            loader.load_file(warehouse, path)
+        DbtProject(warehouse, work)("run")
+        yield warehouse
+
+
+@pytest.fixture(scope="module")
+def superset(
+    warehouse_of_all_sources: Warehouse, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Superset]:
+    """Superset as `make bi` runs it (the same virtualenv, made here if CI has none yet),
+    with a home of its own, provisioned once, serving on a free port."""
+    ensure_venv()
+    instance = Superset(home=tmp_path_factory.mktemp("bi-home"), port=_free_port())
+    instance.initialise()
+    assert provision(instance, access.reader_login(warehouse_of_all_sources))
+    instance.start()
+    try:
+        yield instance
+    finally:
+        instance.stop()
+        ARTIFACTS.mkdir(exist_ok=True)
+        for log in ("superset.log", "provision.log"):
+            if (instance.home / log).exists():
+                (ARTIFACTS / f"bi-{log}").write_text((instance.home / log).read_text())
+
+
+def _asset_counts(superset: Superset) -> dict[str, int]:
+    with sqlite3.connect(superset.home / "superset.db") as metadata:
+        return {
+            t: metadata.execute(f"select count(*) from {t}").fetchone()[0] for t in ASSET_TABLES
+        }
+
+
+def test_provisioning_twice_changes_and_duplicates_nothing(
+    superset: Superset, warehouse_of_all_sources: Warehouse
+) -> None:
+    reader = access.reader_login(warehouse_of_all_sources)
+    before = _asset_counts(superset)
+    assert before["dashboards"] == len(DASHBOARDS)
+    assert before["slices"] == len(list((ASSETS / "charts").glob("*.yaml")))
+    assert before["dbs"] == 1
+    assert not provision(superset, reader), "the same bundle is not imported again"
+    (superset.home / "provisioned.sha256").unlink()
+    assert provision(superset, reader), "a forced import runs"
+    assert _asset_counts(superset) == before, "importing again overwrites, never duplicates"
+
+
+def test_superset_logs_in_as_the_reader_and_the_password_is_in_no_file_of_the_repository(
+    superset: Superset, warehouse_of_all_sources: Warehouse
+) -> None:
+    reader = access.reader_login(warehouse_of_all_sources)
+    with sqlite3.connect(superset.home / "superset.db") as metadata:
+        [(uri,)] = metadata.execute("select sqlalchemy_uri from dbs").fetchall()
+    assert uri.startswith(f"postgresql+psycopg2://{reader.user}:")
+    assert reader.password not in uri, "Superset stores the password encrypted, not in the URI"
+    repository_text = "".join(p.read_text() for p in (PROJECT_ROOT / "bi").rglob("*.y*ml"))
+    assert reader.password not in repository_text
+    assert reader.password in bundle_files(reader)["databases/warehouse.yaml"]
+
+
+def _log_in(page: Any, superset: Superset) -> None:
+    page.goto(f"{superset.url}/login/", wait_until="networkidle")
+    page.locator("#username").fill(ADMIN)
+    page.locator("#password").fill(superset.admin_password)
+    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
+    page.wait_for_url(re.compile(r"/superset/welcome/|/dashboard/list/"), timeout=120_000)
+
+
+def _wait_for_charts(page: Any, slug: str, expected_charts: int) -> None:
+    """Every chart holder has rendered: no spinner left, and a canvas, an svg or a table
+    (or a big number) in each; then no error or alert box anywhere."""
+    from playwright.sync_api import expect
+
+    holders = page.locator(".dashboard-component-chart-holder")
+    expect(holders).to_have_count(expected_charts)
+    expect(page.locator(".dashboard-component-chart-holder .loading")).to_have_count(0)
+    for index in range(expected_charts):
+        rendered = holders.nth(index).locator(
+            "canvas, svg, table, .header-line, .superset-legacy-chart-big-number"
+        )
+        expect(rendered.first).to_be_attached()
+    errors = page.locator("[role=alert], .alert-danger, [data-test=error-tooltip]")
+    assert errors.count() == 0, f"{slug}: {errors.all_inner_texts()}"
+
+
+def _headline(page: Any, chart: str) -> str:
+    """The big number shown in the chart titled `chart`."""
+    holder = page.locator(".dashboard-component-chart-holder").filter(has_text=chart)
+    return holder.locator(".header-line").first.inner_text().strip()
+
+
+@pytest.mark.browser
+def test_each_dashboard_renders_in_a_browser_and_shows_the_marts_numbers(
+    superset: Superset, warehouse_of_all_sources: Warehouse
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    assert CHROMIUM.exists(), "Debian's chromium is required (.ci/run installs it)"
+    assert set(HEADLINES) == set(DASHBOARDS)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1400})
+        page.set_default_timeout(120_000)  # Superset's first page loads are slow on 2 cores
+        expect.set_options(timeout=120_000)
+        _log_in(page, superset)
+        for slug in DASHBOARDS:
+            charts = len(
+                chart_uuids(yaml.safe_load((ASSETS / "dashboards" / f"{slug}.yaml").read_text()))
+            )
+            page.goto(f"{superset.url}/superset/dashboard/{slug}/", wait_until="networkidle")
+            try:
+                _wait_for_charts(page, slug, charts)
+            finally:
+                page.screenshot(path=str(ARTIFACTS / f"bi-{slug}.png"), full_page=True)
+            chart, query = HEADLINES[slug]
+            [row] = fetch(warehouse_of_all_sources, query)
+            [value] = row.values()
+            assert value > 0, f"{slug}: the sample data leaves {chart} empty"
+            assert _headline(page, chart) == f"{value:,}", (slug, chart)
+        browser.close()
