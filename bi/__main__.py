@@ -8,7 +8,7 @@ import sys
 
 from bi.bundle import ASSETS
 from bi.provision import provision
-from bi.superset import ADMIN, DEFAULT_PORT, Superset, SupersetFailed, ensure_venv
+from bi.server import ADMIN, DEFAULT_PORT, Superset, SupersetFailed, ensure_venv
 from ingest import access
 from ingest.warehouse import resolve
 

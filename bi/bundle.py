@@ -99,7 +99,7 @@ def bundle_files(reader: Warehouse) -> dict[str, str]:
 
 
 def write_zip(files: dict[str, str], path: Path) -> str:
-    """The bundle as the ZIP `superset import-dashboards` takes; returns its content hash
+    """The bundle as the ZIP Superset's assets import takes; returns its content hash
     (the same files give the same hash, whatever the ZIP's timestamps)."""
     digest = hashlib.sha256()
     buffer = io.BytesIO()

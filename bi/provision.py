@@ -1,15 +1,17 @@
 """Provisioning: the bundle (bi/bundle.py) imported into a Superset instance, idempotently.
 
-Superset's import overwrites each asset by its UUID, so importing twice never duplicates; a
-bundle identical to the last one imported is not imported again at all, so a second
+Superset's assets import overwrites each asset by its UUID, so importing twice never
+duplicates; a bundle identical to the last one imported is not imported again at all, so a second
 `make bi` changes nothing. The ZIP holds the reader's password only for the import.
 """
 
 from __future__ import annotations
 
 from bi.bundle import bundle_files, write_zip
-from bi.superset import ADMIN, Superset
+from bi.server import ADMIN, BI_DIR, Superset
 from ingest.warehouse import Warehouse
+
+IMPORT_SCRIPT = BI_DIR / "import_assets.py"
 
 
 def provision(superset: Superset, reader: Warehouse) -> bool:
@@ -20,7 +22,7 @@ def provision(superset: Superset, reader: Warehouse) -> bool:
     try:
         if stamp.exists() and stamp.read_text() == digest:
             return False
-        superset.run("import-dashboards", "--path", str(archive), "--username", ADMIN)
+        superset.run_script(IMPORT_SCRIPT, str(archive), ADMIN)
     finally:
         archive.unlink()
     stamp.write_text(digest)

@@ -16,7 +16,7 @@ import yaml
 
 from bi.bundle import ASSETS, bundle_files, chart_uuids
 from bi.provision import provision
-from bi.superset import ADMIN, Superset, ensure_venv
+from bi.server import ADMIN, Superset, ensure_venv
 from ingest import access, loader, migrate
 from ingest.generator import GeneratorSpec, generate
 from ingest.warehouse import PROJECT_ROOT, Warehouse
@@ -67,7 +67,9 @@ def warehouse_of_all_sources(
         migrate.migrate(warehouse)
         for path in generate(SPEC, work / "landing"):
             loader.load_file(warehouse, path)
-        DbtProject(warehouse, work)("run")
+        dbt = DbtProject(warehouse, work)
+        dbt("seed")
+        dbt("run")
         yield warehouse
 
 

@@ -112,17 +112,21 @@ class Superset:
 
     def run(self, *args: str) -> str:
         """A `superset` CLI command; its output goes to the log, its failure is one line."""
+        return self._logged(str(self.venv / "bin" / "superset"), *args)
+
+    def run_script(self, script: Path, *args: str) -> str:
+        """A script run by Superset's Python with this instance's configuration."""
+        return self._logged(str(self.venv / "bin" / "python"), str(script), *args)
+
+    def _logged(self, *command: str) -> str:
         self.home.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            [str(self.venv / "bin" / "superset"), *args],
-            env=self.env(), capture_output=True, text=True, check=False,
-        )  # fmt: skip
+        result = subprocess.run(command, env=self.env(), capture_output=True, text=True)
         with (self.home / "provision.log").open("a") as log:
-            log.write(f"$ superset {' '.join(args)}\n{result.stdout}{result.stderr}\n")
+            log.write(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}\n")
         if result.returncode != 0:
             raise SupersetFailed(
-                f"superset {args[0]} failed (exit {result.returncode}):"
-                f" see {self.home / 'provision.log'}"
+                f"{Path(command[0]).name} {Path(command[1]).name} failed"
+                f" (exit {result.returncode}): see {self.home / 'provision.log'}"
             )
         return result.stdout
 
