@@ -5,10 +5,8 @@ in headless Chromium: its charts render, and its headline number equals the mart
 from __future__ import annotations
 
 import re
-import socket
 import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +18,7 @@ from bi.server import ADMIN, Superset, ensure_venv
 from ingest import access, loader, migrate
 from ingest.generator import GeneratorSpec, generate
 from ingest.warehouse import PROJECT_ROOT, Warehouse
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port
 from tests.databases import fresh_database
 from tests.dbt_support import DbtProject
 from tests.registry.recompute import fetch
@@ -28,11 +27,6 @@ pytestmark = [pytest.mark.dbt, pytest.mark.bi]
 
 SPEC = GeneratorSpec(events=30_000, days=35, seed=16, late_share=0.0)
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
 DASHBOARDS = sorted(path.stem for path in (ASSETS / "dashboards").glob("*.yaml"))
 # Each dashboard's headline number (its big-number chart) and the same number read from the
 # mart directly, as a BI user would check it in psql.
@@ -48,12 +42,6 @@ HEADLINES = {
                " from marts.build_overview)"),
 }  # fmt: skip
 ASSET_TABLES = ("dbs", "tables", "table_columns", "slices", "dashboards", "dashboard_slices")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +68,7 @@ def superset(
     """Superset as `make bi` runs it (the same virtualenv, made here if CI has none yet),
     with a home of its own, provisioned once, serving on a free port."""
     ensure_venv()
-    instance = Superset(home=tmp_path_factory.mktemp("bi-home"), port=_free_port())
+    instance = Superset(home=tmp_path_factory.mktemp("bi-home"), port=free_port())
     instance.initialise()
     assert provision(instance, access.reader_login(warehouse_of_all_sources))
     instance.start()

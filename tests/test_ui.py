@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from ingest.warehouse import PROJECT_ROOT, Warehouse
 from orchestration.definitions import build_definitions
 from orchestration.lib.jobs import source_job_name
 from orchestration.lib.settings import Settings
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port
 from tests.databases import fresh_database
 from tests.dbt_support import environment
 from tests.registry import recompute as expected
@@ -37,7 +37,6 @@ pytestmark = pytest.mark.dbt
 SPEC = GeneratorSpec(events=8_000, days=4, seed=33, late_share=0.0)
 REGISTRY_JOB = source_job_name("registry")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
 STARTUP_SECONDS = 180
 BACKFILL_SECONDS = 600
 
@@ -94,12 +93,6 @@ class UiServer:
         raise AssertionError(f"backfill {backfill_id} did not finish in {BACKFILL_SECONDS} s")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
@@ -130,7 +123,7 @@ def ui(server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             "DAGSTER_HOME": str(work / "dagster"),
             "WAREHOUSE_LANDING_DIR": str(settings.landing_dir),
             "WAREHOUSE_PARTITIONS_START": settings.partitions_start,
-            "DAGSTER_UI_PORT": str(_free_port()),
+            "DAGSTER_UI_PORT": str(free_port()),
         }
         (work / "dagster").mkdir()
         # The history a person would have: files loaded and the first day built, by Dagster.
@@ -192,10 +185,6 @@ def test_a_backfill_launched_like_the_ui_is_one_run_with_correct_marts(ui: UiSer
         assert_rows_match(rows, expected.module_stats(raw, grain), expected.close)
 
 
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
 BACKFILL_BY_ID = """
 query($id: String!) {
   partitionBackfillOrError(backfillId: $id) {
