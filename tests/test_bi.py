@@ -169,6 +169,7 @@ def test_each_dashboard_renders_in_a_browser_and_shows_the_marts_numbers(
             page.goto(f"{superset.url}/superset/dashboard/{slug}/", wait_until="networkidle")
             try:
                 _wait_for_charts(page, slug, charts)
+                page.wait_for_timeout(2_000)  # the charts' drawing animations end
             finally:
                 page.screenshot(path=str(ARTIFACTS / f"bi-{slug}.png"), full_page=True)
             chart, query = HEADLINES[slug]
