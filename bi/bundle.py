@@ -10,6 +10,7 @@ Superset) completed at provisioning time with what must not or need not be in th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import zipfile
@@ -49,8 +50,10 @@ def database_config(reader: Warehouse) -> dict[str, Any]:
     }
 
 
+@functools.cache
 def mart_contracts() -> dict[str, list[dict[str, Any]]]:
-    """Every mart's columns as its dbt YAML documents them, by mart name."""
+    """Every mart's columns as its dbt YAML documents them, by mart name (read once a
+    process: the files do not change under a running provisioning or test)."""
     contracts: dict[str, list[dict[str, Any]]] = {}
     for path in sorted(MARTS_DIR.glob("*/_*__models.yml")):
         for model in yaml.safe_load(path.read_text()).get("models", []):
