@@ -11,6 +11,10 @@ specs and forge items and search. Server-side events carry no session: trials th
 convert, checkouts, LLM performance, errors. A few users are internal. Sessions near midnight
 run on into the next day, and a client sometimes re-sends an event with another time (same
 event id: the loader keeps the first copy).
+Metric points: seed 002's predefined metrics (api.request.duration with endpoint and status
+tags, database.query.duration with query_type, users.active, missions.created) and seed 003's
+LLM performance (time to first token, time per output token, throughput, total generation
+time by doc type, prompt-cache hits), late or re-sent like the events.
 """
 
 from __future__ import annotations
@@ -62,13 +66,30 @@ EVENT_CATEGORIES = {
     "forge_item_created": "usage", "search_performed": "usage",
     "user_identified": "system", "error": "system", "performance": "system",
 }  # fmt: skip
-METRICS = [  # name, type, unit, median, spread
-    ("llm.ttft_ms", "timer", "ms", 700.0, 0.6),
-    ("llm.tpot_ms", "timer", "ms", 30.0, 0.4),
-    ("llm.generation_ms", "histogram", "ms", 25_000.0, 0.5),
-    ("api.requests", "counter", "requests", 40.0, 0.8),
-    ("queue.depth", "gauge", "jobs", 5.0, 0.9),
+# Metrics (seed 002's predefined metrics, seed 003's LLM performance benchmarks): name, type,
+# unit, median, log-normal spread, weight among the points, and the tags each point carries
+# (tag name -> choices; "doc_type" also sets the median: seed 003's typical times).
+METRICS = [
+    ("api.request.duration", "timer", "ms", 120.0, 0.7, 4, ("endpoint", "status")),
+    ("database.query.duration", "timer", "ms", 15.0, 0.9, 3, ("query_type",)),
+    ("users.active", "gauge", None, 150.0, 0.3, 1, ()),
+    ("missions.created", "counter", None, 1.0, 0.0, 1, ()),
+    ("llm.ttft_ms", "timer", "ms", 650.0, 0.35, 2, ("model",)),
+    ("llm.tpot_ms", "timer", "ms", 28.0, 0.25, 2, ("model",)),
+    ("llm.throughput_tps", "gauge", "tokens/s", 34.0, 0.35, 2, ("model",)),
+    ("llm.generation_ms", "histogram", "ms", 0.0, 0.2, 2, ("doc_type", "model")),
+    ("llm.cache.hit", "histogram", None, 1.0, 0.0, 6, ("model",)),
 ]
+TAG_CHOICES: dict[str, list[str]] = {
+    "endpoint": ["/api/missions", "/api/specs", "/api/forge", "/api/search", "/api/analytics"],
+    "status": ["200"] * 18 + ["201", "400", "404", "500"],
+    "query_type": ["select", "select", "select", "insert", "update", "delete"],
+    "model": ["sonnet", "sonnet", "haiku"],
+    "doc_type": DOC_TYPES,
+}
+# Seed 003's typical total generation time per doc type (the middle of its range), in ms.
+GENERATION_MS = {"readme": 17_500.0, "jsdoc": 30_000.0, "api": 42_500.0, "architecture": 75_000.0}
+CACHE_HIT_SHARE = 0.9  # prompt-cache hits among lookups (seed 003's target: over 70%)
 # Shares of sessions: anonymous visitors, a known user's, seed 002's app.
 ANONYMOUS_SESSIONS = 0.3
 MISSION_SESSIONS = 0.15
@@ -424,17 +445,40 @@ def _events(population: Population) -> RowMaker:
 
 
 def _metrics(rng: random.Random, day: date, count: int, sequence: Any) -> list[Row]:
+    """Points of seed 002's and seed 003's metrics; a client sometimes re-sends a point with
+    another time (same event id: the loader keeps the first copy)."""
     rows = []
-    for name, metric_type, unit, median, spread in rng.choices(METRICS, k=count):
+    weights = [metric[5] for metric in METRICS]
+    for name, metric_type, unit, median, spread, _, tag_names in rng.choices(
+        METRICS, weights=weights, k=count
+    ):
+        tags = {tag: rng.choice(TAG_CHOICES[tag]) for tag in tag_names}
         rows.append(
             {
                 "event_id": f"met-{next(sequence):011d}",
                 "recorded_at": timestamp(moment(rng, day)),
                 "name": name,
                 "metric_type": metric_type,
-                "value": round(median * rng.lognormvariate(0, spread), 3),
-                "tags": json.dumps({"model": rng.choice(["sonnet", "haiku"]), "env": "prod"}),
+                "value": _metric_value(rng, name, median, spread, tags),
+                "tags": json.dumps(tags) if tags else None,
                 "unit": unit,
             }
         )
+        if rng.random() < RESENT_SHARE:
+            resent = dict(rows[-1])
+            moved = datetime.fromisoformat(resent["recorded_at"]) + timedelta(
+                seconds=rng.randint(5, 300)
+            )
+            resent["recorded_at"] = timestamp(moved)
+            rows.append(resent)
     return rows
+
+
+def _metric_value(
+    rng: random.Random, name: str, median: float, spread: float, tags: dict[str, str]
+) -> float:
+    if name == "llm.cache.hit":  # 1 when the prompt cache served the request, else 0
+        return 1.0 if rng.random() < CACHE_HIT_SHARE else 0.0
+    if name == "llm.generation_ms":
+        median = GENERATION_MS[tags["doc_type"]]
+    return round(median * rng.lognormvariate(0, spread), 3)

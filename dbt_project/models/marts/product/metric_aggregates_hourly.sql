@@ -1,0 +1,3 @@
+{{ config(unique_key='period_start') }}
+
+{{ metric_aggregates('hour') }}
