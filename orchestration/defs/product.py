@@ -1,6 +1,6 @@
 """App event tracking (seeds 002 and 003) as the code location sees it: its quality suites
 and the seed's alert thresholds (seed 003, "Monitoring & Alerts"). Everything else comes from
-the machinery. Metrics (raw.metrics) are the next issue's."""
+the machinery."""
 
 from orchestration.lib.alerts import Threshold
 from orchestration.lib.expectations import (
@@ -77,6 +77,25 @@ SUITES = (
 )
 
 
+def p95_latency_alert(name: str, metric: str, limit_ms: int, advice: str) -> Threshold:
+    """A metric's p95 over all its tag sets above a limit on a complete day of the run."""
+    return Threshold(
+        name=name,
+        model="metric_aggregates_daily",
+        description=f"The p95 of {metric} is over {limit_ms:,} ms on a complete day: {advice}.",
+        query=f"""
+            select period_start::text, round(p95_value::numeric, 1)
+            from marts.metric_aggregates_daily
+            where
+                metric_name = '{metric}' and tags = '(all)' and is_complete
+                and period_start between date '{{first_day}}' and date '{{last_day}}'
+                and p95_value > {limit_ms}
+            order by period_start
+        """,
+        columns=("day", "p95_ms"),
+    )
+
+
 def table_size_alert(name: str, gigabytes: int, advice: str) -> Threshold:
     return Threshold(
         name=name,
@@ -106,6 +125,38 @@ THRESHOLDS = (
             having sum(events + internal_events) > 10000
         """,
         columns=("day", "events"),
+    ),
+    Threshold(
+        name="alert_llm_cache_hit_rate_under_target",
+        model="llm_prompt_cache_daily",
+        description=(
+            "The prompt cache's hit rate under its target (70%, var llm_cache_hit_rate_target)"
+            " on a complete day (seed 003, cache performance)."
+        ),
+        query="""
+            select period_start::text, round(hit_rate::numeric, 4), lookups
+            from marts.llm_prompt_cache_daily
+            where
+                not meets_target and is_complete
+                and period_start between date '{first_day}' and date '{last_day}'
+            order by period_start
+        """,
+        columns=("day", "hit_rate", "lookups"),
+    ),
+    p95_latency_alert(
+        "alert_llm_ttft_p95_over_2s", "llm.ttft_ms", 2000, "time to first token is slow (seed 003)"
+    ),
+    p95_latency_alert(
+        "alert_llm_tpot_p95_over_60ms",
+        "llm.tpot_ms",
+        60,
+        "time per output token is slow (seed 003)",
+    ),
+    p95_latency_alert(
+        "alert_database_query_p95_over_2s",
+        "database.query.duration",
+        2000,
+        "add materialized views (seed 003, query p95 > 2s)",
     ),
     table_size_alert("alert_product_events_table_over_1gb", 1, "consider optimization"),
     table_size_alert("alert_product_events_table_over_10gb", 10, "plan for partitioning"),

@@ -17,7 +17,9 @@ from orchestration.lib.expectations import validate
 from tests.databases import cloned_database, fresh_database
 from tests.dbt_support import DbtProject
 from tests.product import recompute as expected
+from tests.product import recompute_metrics
 from tests.product.recompute import RawProduct, fetch
+from tests.product.recompute_metrics import RawMetrics
 
 pytestmark = pytest.mark.dbt
 
@@ -52,6 +54,66 @@ def test_mart_equals_a_recomputation_from_raw_events(
     built: Warehouse, raw: RawProduct, mart: str
 ) -> None:
     assert expected.assert_mart_matches(built, raw, mart) > 0
+
+
+@pytest.fixture(scope="module")
+def raw_metrics(built: Warehouse) -> RawMetrics:
+    return RawMetrics.read(built)
+
+
+@pytest.mark.parametrize("mart", list(recompute_metrics.MARTS))
+def test_metric_mart_equals_a_recomputation_from_raw_points(
+    built: Warehouse, raw_metrics: RawMetrics, mart: str
+) -> None:
+    assert recompute_metrics.assert_mart_matches(built, raw_metrics, mart) > 0
+
+
+def test_the_metric_points_exercise_every_definition(
+    built: Warehouse, raw_metrics: RawMetrics
+) -> None:
+    """Seed 002's metric names with their tags and seed 003's LLM metrics, every type, points
+    in every bucket of the seed's benchmarks, late and re-sent points."""
+    names = {(p["name"], p["metric_type"]) for p in raw_metrics.points}
+    assert {
+        ("api.request.duration", "timer"), ("users.active", "gauge"),
+        ("missions.created", "counter"), ("database.query.duration", "timer"),
+        ("llm.ttft_ms", "timer"), ("llm.tpot_ms", "timer"), ("llm.throughput_tps", "gauge"),
+        ("llm.generation_ms", "histogram"), ("llm.cache.hit", "histogram"),
+    } == names  # fmt: skip
+    tags = {p["tags"] for p in raw_metrics.points if p["name"] == "api.request.duration"}
+    assert '{"status": "500", "endpoint": "/api/search"}' in tags, "jsonb's key order"
+    assert "{}" in {p["tags"] for p in raw_metrics.points if p["name"] == "users.active"}
+    buckets = fetch(built, "select min(points) as fewest from marts.llm_performance_buckets_daily"
+                    " group by metric_name, bucket_number")  # fmt: skip
+    assert len(buckets) == 12
+    assert any(b["fewest"] == 0 for b in buckets), "an empty bucket keeps its row"
+    [late] = fetch(
+        built,
+        "select count(*) as rows from raw.metrics as m join raw._loads as l"
+        " on l.load_id = m._load_id"
+        " where l.file_name > 'metrics__' || (m.recorded_at at time zone 'UTC')::date",
+    )
+    assert late["rows"] > 0
+    [resent] = fetch(
+        built,
+        "select count(*) as rows from raw._quarantine"
+        " where reason like 're-sent event%' and table_name = 'metrics'",
+    )
+    assert resent["rows"] > 0
+
+
+def test_percentiles_are_exact_per_grain_never_averaged(built: Warehouse) -> None:
+    """A week's p90 is the p90 of its points, not the mean of its days' p90s."""
+    [row] = fetch(
+        built,
+        "select w.p90_value as weekly, avg(d.p90_value) as averaged"
+        " from marts.metric_aggregates_weekly as w join marts.metric_aggregates_daily as d"
+        " using (metric_name, metric_type, tags)"
+        " where d.period_start between w.period_start and w.period_start + 6"
+        " and w.metric_name = 'api.request.duration' and w.tags = '(all)' and w.is_complete"
+        " group by w.period_start, w.p90_value order by w.period_start limit 1",
+    )
+    assert row["weekly"] != pytest.approx(row["averaged"])
 
 
 def test_the_data_exercises_every_definition(built: Warehouse, raw: RawProduct) -> None:
@@ -152,3 +214,45 @@ def test_volume_check_catches_a_day_far_from_its_weekday(copy: Warehouse) -> Non
         )
     assert not validate(copy, suite, window).passed
     assert not validate(copy, reconciled, window).passed
+
+
+def test_metric_alerts_fire_on_what_crosses_their_thresholds(copy: Warehouse) -> None:
+    """The cache hit rate under 70% and the p95 latencies over the seed's limits, each on one
+    complete day; the sample itself is quiet (asserted above)."""
+    by_name = {threshold.name: threshold for threshold in THRESHOLDS}
+    [day] = fetch(
+        copy, "select max(period_start) as day from marts.llm_prompt_cache_daily where is_complete"
+    )
+    cache = by_name["alert_llm_cache_hit_rate_under_target"]
+    with copy.cursor() as cursor:  # exactly on target: not under it
+        cursor.execute(
+            "update marts.llm_prompt_cache_daily set lookups = 10, hits = 7, misses = 3,"
+            f" hit_rate = 0.7, meets_target = true where period_start = '{day['day']}'"
+        )
+    assert evaluate(copy, cache).passed
+    with copy.cursor() as cursor:
+        cursor.execute(
+            "update marts.llm_prompt_cache_daily set hits = 6, misses = 4, hit_rate = 0.6,"
+            f" meets_target = false where period_start = '{day['day']}'"
+        )
+    fired = evaluate(copy, cache)
+    assert not fired.passed and fired.metadata["breaches"].value == 1
+    for name, metric, limit in (
+        ("alert_llm_ttft_p95_over_2s", "llm.ttft_ms", 2000),
+        ("alert_llm_tpot_p95_over_60ms", "llm.tpot_ms", 60),
+        ("alert_database_query_p95_over_2s", "database.query.duration", 2000),
+    ):
+
+        def set_p95(value: float, metric: str = metric) -> None:
+            with copy.cursor() as cursor:
+                cursor.execute(
+                    f"update marts.metric_aggregates_daily set p95_value = {value}"
+                    f" where period_start = '{day['day']}' and metric_name = '{metric}'"
+                    " and tags = '(all)'"
+                )
+
+        set_p95(limit)
+        assert evaluate(copy, by_name[name]).passed, name
+        set_p95(limit + 0.5)
+        fired = evaluate(copy, by_name[name])
+        assert not fired.passed and fired.metadata["breaches"].value == 1, name
