@@ -20,6 +20,7 @@ QUICK_SIZES = {
     "BENCH_BUILDS_EVENTS": "100000,1000000",
     "BENCH_ACTIONS_EVENTS": "100000,1000000",
     "BENCH_PRODUCT_EVENTS": "100000,1000000",
+    "BENCH_METRIC_POINTS": "100000,1000000",
     "BENCH_LOADER_ROWS": "1000000",
     "BENCH_DAGSTER_DAYS": "10",
 }
@@ -29,6 +30,7 @@ BENCHMARKS = (
     "builds_bench",
     "actions_bench",
     "product_bench",
+    "metrics_bench",
     "dagster_bench",
 )
 

@@ -92,10 +92,15 @@ class RawProduct:
             event["referrer"] = event["referrer"] or None
             for key in ("device", "browser", "os", "country", "city"):
                 event[key] = _text(event["context"], key)
+        # The source's first event day is its earliest feed's (metric points count too).
+        [points] = fetch(warehouse, "select min(recorded_at) as first from raw.metrics")
+        first_day = min(e["day"] for e in events)
+        if points["first"] is not None:
+            first_day = min(first_day, utc_day(points["first"]))
         return cls(
             events=events,
             complete_through=utc_day(horizon["latest"]) - timedelta(days=1),
-            first_event_day=min(e["day"] for e in events),
+            first_event_day=first_day,
         )
 
     def is_complete(self, first: date, last: date) -> bool:

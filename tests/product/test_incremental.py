@@ -1,10 +1,11 @@
-"""Product models: day-by-day incremental runs, with late, duplicate and re-sent events,
-sessions across midnight, and late events of old sessions (one that moves a session's start
-to the day before), equal a full refresh and the recomputation from raw."""
+"""Product models: day-by-day incremental runs, with late, duplicate and re-sent events and
+metric points, sessions across midnight, late events of old sessions (one that moves a
+session's start to the day before), and metric points older than every window and than all
+the data, equal a full refresh and the recomputation from raw."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ from tests.dbt_support import (
     files_by_day,
     write_jsonl,
 )
+from tests.product import recompute_metrics
 from tests.product.recompute import RawProduct, assert_every_mart_matches, fetch
+from tests.product.recompute_metrics import RawMetrics
 
 pytestmark = pytest.mark.dbt
 
@@ -47,7 +50,11 @@ def _relations(warehouse: Warehouse) -> list[str]:
         " ('product_events_daily'), ('product_sessions'), ('user_activity_daily'),"
         " ('active_users_daily'), ('active_users_weekly'), ('active_users_monthly'),"
         " ('feature_usage_daily'), ('funnel_conversions'), ('codescribe_lifecycle_daily'),"
-        " ('codescribe_business_events_daily')) as m (model_name)) order by 1",
+        " ('codescribe_business_events_daily'), ('stg_product__metrics'),"
+        " ('metric_aggregates_hourly'), ('metric_aggregates_daily'), ('metric_aggregates_weekly'),"
+        " ('metric_aggregates_monthly'), ('llm_performance_buckets_daily'),"
+        " ('llm_generation_time_daily'), ('llm_prompt_cache_daily')) as m (model_name))"
+        " order by 1",
     )
     return [row["relation"] for row in rows]
 
@@ -75,6 +82,31 @@ def _late_events_of_old_sessions(warehouse: Warehouse, day: date) -> list[dict[s
     return late
 
 
+def _points(warehouse: Warehouse, where: str) -> list[dict[str, Any]]:
+    return fetch(
+        warehouse,
+        "select event_id, recorded_at, name, metric_type::text as metric_type, value, tags, unit"
+        f" from raw.metrics where {where} order by event_id",
+    )
+
+
+def _old_points(warehouse: Warehouse, *days: date) -> list[dict[str, Any]]:
+    """New points (new ids) on each of `days`, copies of the first points of the last day
+    with their values moved, so every grain's numbers change."""
+    template = _points(warehouse, "recorded_at >= (select max(recorded_at) - interval '1 day'"
+                       " from raw.metrics)")[:30]  # fmt: skip
+    return [
+        dict(
+            point,
+            event_id=f"late-{day}-{index}",
+            recorded_at=datetime.combine(day, point["recorded_at"].timetz()),
+            value=point["value"] * 3 + index,
+        )
+        for day in days
+        for index, point in enumerate(template)
+    ]
+
+
 def test_day_by_day_incremental_runs_equal_a_full_refresh(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
@@ -96,6 +128,13 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
                 row["occurred_at"] += timedelta(hours=30)
             path = write_jsonl(tmp_path / f"analytics_events__resent-{day}.jsonl", resent)
             assert loader.load_file(warehouse, path).rows_quarantined == len(resent)
+            points = _points(
+                warehouse, f"(recorded_at at time zone 'UTC')::date = '{days[index - 1]}'"
+            )[:20]
+            for row in points:
+                row["recorded_at"] += timedelta(hours=30)
+            path = write_jsonl(tmp_path / f"metrics__resent-{day}.jsonl", points)
+            assert loader.load_file(warehouse, path).rows_quarantined == len(points)
         if 0 < index < len(by_day) - BARE_RUN_DAYS:
             # One day, as a partition: its late events (up to 3 days old) are caught by the
             # later bare runs, which rebuild every day that changed.
@@ -106,12 +145,17 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
     # Late events of sessions 20 days old (new ids): the next bare run catches them up.
     late = _late_events_of_old_sessions(warehouse, days[-1] - timedelta(days=20))
     loader.load_file(warehouse, write_jsonl(tmp_path / "analytics_events__late.jsonl", late))
+    # Metric points 20 days old, and 45 days before the first day (older than all the data:
+    # the first event day moves, so the first week and month become complete or not anew).
+    old = _old_points(warehouse, days[-1] - timedelta(days=20), days[0] - timedelta(days=45))
+    loader.load_file(warehouse, write_jsonl(tmp_path / "metrics__late.jsonl", old))
     dbt("run", "--select", *PRODUCT_MODELS)
 
     raw = RawProduct.read(warehouse)
     assert_every_mart_matches(warehouse, raw)
+    recompute_metrics.assert_every_mart_matches(warehouse, RawMetrics.read(warehouse))
 
     relations = _relations(warehouse)
-    assert len(relations) == 11
+    assert len(relations) == 19
     differences = differences_from_full_refresh(warehouse, dbt, relations, PRODUCT_MODELS)
     assert differences == dict.fromkeys(relations, 0)

@@ -4,7 +4,9 @@
     of stg_product__metrics), and per period, name and type over all tag sets (tags '(all)'):
     count, sum, min, max, avg and the exact percentiles (percentile_cont) of the period's
     points, never averaged across hours or days. The window is widened to whole periods, so a
-    late point of one day recomputes its whole week and month.
+    late point of one day recomputes its whole week and month. Sums and means add the values
+    as numeric: exact, so they do not depend on the order rows are read in (an incremental
+    run equals a full refresh to the last bit).
 -#}
 {% macro metric_aggregates(grain) %}
 
@@ -37,10 +39,10 @@ grouped as (
         case when grouping(tags) = 1 then '(all)' else tags end as tags,
         min(unit) as unit,
         count(*) as point_count,
-        sum(value) as sum_value,
+        sum(value::numeric)::double precision as sum_value,
         min(value) as min_value,
         max(value) as max_value,
-        avg(value) as avg_value,
+        avg(value::numeric)::double precision as avg_value,
         percentile_cont(0.5) within group (order by value) as p50_value,
         percentile_cont(0.9) within group (order by value) as p90_value,
         percentile_cont(0.95) within group (order by value) as p95_value,
