@@ -107,6 +107,17 @@ def _old_points(warehouse: Warehouse, *days: date) -> list[dict[str, Any]]:
     ]
 
 
+def _on_day(time_column: str, day: date) -> str:
+    return f"({time_column} at time zone 'UTC')::date = '{day}'"
+
+
+def _resend(warehouse: Warehouse, path: Path, rows: list[dict[str, Any]]) -> None:
+    """The rows again, 30 hours later: every copy is quarantined as re-sent."""
+    time_column = "occurred_at" if "occurred_at" in rows[0] else "recorded_at"
+    moved = [dict(row, **{time_column: row[time_column] + timedelta(hours=30)}) for row in rows]
+    assert loader.load_file(warehouse, write_jsonl(path, moved)).rows_quarantined == len(rows)
+
+
 def test_day_by_day_incremental_runs_equal_a_full_refresh(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
@@ -119,22 +130,13 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
         for path in day_files:
             loader.load_file(warehouse, path)
         if index == 12:
-            # A client re-sends events of the day before with another time: the loader
-            # keeps the first copy, so the re-sent ones never count.
-            resent = _events(
-                warehouse, f"(occurred_at at time zone 'UTC')::date = '{days[index - 1]}'"
-            )[:20]
-            for row in resent:
-                row["occurred_at"] += timedelta(hours=30)
-            path = write_jsonl(tmp_path / f"analytics_events__resent-{day}.jsonl", resent)
-            assert loader.load_file(warehouse, path).rows_quarantined == len(resent)
-            points = _points(
-                warehouse, f"(recorded_at at time zone 'UTC')::date = '{days[index - 1]}'"
-            )[:20]
-            for row in points:
-                row["recorded_at"] += timedelta(hours=30)
-            path = write_jsonl(tmp_path / f"metrics__resent-{day}.jsonl", points)
-            assert loader.load_file(warehouse, path).rows_quarantined == len(points)
+            # A client re-sends events and points of the day before with another time: the
+            # loader keeps the first copy, so the re-sent ones never count.
+            for table, rows in (
+                ("analytics_events", _events(warehouse, _on_day("occurred_at", days[index - 1]))),
+                ("metrics", _points(warehouse, _on_day("recorded_at", days[index - 1]))),
+            ):
+                _resend(warehouse, tmp_path / f"{table}__resent-{day}.jsonl", rows[:20])
         if 0 < index < len(by_day) - BARE_RUN_DAYS:
             # One day, as a partition: its late events (up to 3 days old) are caught by the
             # later bare runs, which rebuild every day that changed.
