@@ -19,7 +19,9 @@ from orchestration.demo import QUIET
 from orchestration.lib.jobs import source_job_name
 from orchestration.lib.settings import Settings
 from tests.databases import fresh_database
+from tests.product import recompute_metrics
 from tests.product.recompute import RawProduct, assert_every_mart_matches
+from tests.product.recompute_metrics import RawMetrics
 from tests.test_orchestration import _warehouse_url
 
 pytestmark = pytest.mark.dbt
@@ -60,10 +62,14 @@ def test_partition_runs_build_the_product_marts(warehouse_url: Warehouse, tmp_pa
             for evaluation in result.get_asset_check_evaluations():
                 checks[evaluation.check_name] = evaluation.passed
         materialized = {key.path[-1] for key in instance.get_asset_keys() if key.path[0] == "marts"}
-    assert {"funnel_conversions", "product_sessions", "alert_product_daily_events_over_10k"} <= (
-        materialized | set(checks)
-    )
+    assert {
+        "funnel_conversions", "product_sessions", "alert_product_daily_events_over_10k",
+        "metric_aggregates_weekly", "llm_prompt_cache_daily", "alert_llm_ttft_p95_over_2s",
+        "alert_llm_cache_hit_rate_under_target",
+    } <= (materialized | set(checks))  # fmt: skip
     assert checks["alert_product_daily_events_over_10k"] is True
+    assert checks["alert_llm_cache_hit_rate_under_target"] is True
     # Every file was loaded first, so the day-by-day partition runs (each rebuilding the days
     # of sessions its day touches) leave every mart equal to the recomputation.
     assert_every_mart_matches(warehouse, RawProduct.read(warehouse))
+    recompute_metrics.assert_every_mart_matches(warehouse, RawMetrics.read(warehouse))
