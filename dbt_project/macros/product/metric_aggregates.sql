@@ -15,8 +15,7 @@
 
 with points as (
 
-    select * from {{ ref('stg_product__metrics') }}
-    where {{ in_window('event_date', window) }}
+    {{ metric_points(window) }}
 
 ),
 

@@ -4,10 +4,7 @@
 
 with points as (
 
-    select * from {{ ref('stg_product__metrics') }}
-    where
-        {{ in_window('event_date', window) }}
-        and metric_name = 'llm.generation_ms'
+    {{ metric_points(window, ['llm.generation_ms']) }}
 
 ),
 

@@ -4,8 +4,7 @@
 
 with points as (
 
-    select * from {{ ref('stg_product__metrics') }}
-    where {{ in_window('event_date', window) }}
+    {{ metric_points(window, ['llm.ttft_ms', 'llm.tpot_ms', 'llm.throughput_tps']) }}
 
 ),
 
@@ -43,7 +42,6 @@ metric_days as (
         metric_name,
         count(*) as metric_points
     from points
-    where metric_name in (select distinct buckets.metric_name from buckets)
     group by 1, 2
 
 ),
