@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -61,6 +60,8 @@ UTF8_BOM = b"\xef\xbb\xbf"
 SETTLE_SECONDS_VARIABLE = "WAREHOUSE_SETTLE_SECONDS"
 DEFAULT_SETTLE_SECONDS = 2.0
 APPLICATION_NAME = "ingest load"
+# The column that names an event once, whatever its time (raw._event_ids).
+EVENT_ID = "event_id"
 # PostgreSQL's special date/time inputs: valid input, but not a time anything happened at.
 SPECIAL_TIME_INPUT = r"\m(now|today|tomorrow|yesterday|epoch|infinity)\M"
 INTEGER_TYPES = ("smallint", "integer", "bigint")
@@ -214,11 +215,16 @@ def describe_table(connection: psycopg.Connection, table: str) -> RawTable:
         """,
         (table,),
     ).fetchall()
+    keys = tuple(name for (name,) in key_columns)
+    if time_column and any(column.name == EVENT_ID for column in columns):
+        # An event is its id at its time. The table has no primary key to say so (migration
+        # 0016): raw._event_ids keeps each id once, whatever its time.
+        keys = (EVENT_ID, time_column[0])
     return RawTable(
         table,
         columns,
         time_column[0] if time_column else None,
-        tuple(name for (name,) in key_columns),
+        keys,
         tuple(Check(name, expression) for name, expression in checks),
     )
 
@@ -817,20 +823,15 @@ def _check_rows(
 # --- Partitions: their own short transactions -------------------------------------------------
 
 
-def _months_needed(
-    connection: psycopg.Connection, table: RawTable
-) -> tuple[list[date], tuple[Any, Any]]:
-    """The UTC months of the valid rows, and their earliest and latest event time."""
-    time_column = sql.Identifier(str(table.time_column))
+def _months_needed(connection: psycopg.Connection, table: RawTable) -> list[date]:
+    """The UTC months of the valid rows."""
     months = connection.execute(
         sql.SQL(
-            "select date_trunc('month', {t} at time zone 'UTC')::date, min({t}), max({t})"
-            " from _checked where problem is null group by 1 order by 1"
-        ).format(t=time_column)
+            "select distinct date_trunc('month', {t} at time zone 'UTC')::date"
+            " from _checked where problem is null order by 1"
+        ).format(t=sql.Identifier(str(table.time_column)))
     ).fetchall()
-    low = min((m[1] for m in months), default=None)
-    high = max((m[2] for m in months), default=None)
-    return [m[0] for m in months], (low, high)
+    return [month for (month,) in months]
 
 
 def _ensure_partitions(warehouse: Warehouse, table: RawTable, months: list[date]) -> None:
@@ -914,40 +915,93 @@ def _new_versions(table: RawTable) -> sql.Composable:
     )
 
 
-def _new_rows(table: RawTable, time_bounds: tuple[Any, Any]) -> sql.Composable:
-    """Valid rows whose key is neither loaded already nor repeated earlier in the file; for a
-    catalog, the new versions (`_new_versions`).
+@dataclass(frozen=True)
+class Claimed:
+    """How an event file's ids were claimed: all new at once, or row by row (then the time
+    range of its valid rows bounds the lookup of ids known before)."""
 
-    Cheaper than INSERT ... ON CONFLICT (no speculative insertion). The lookup of loaded keys
-    is bounded to this file's event-time range, so it never scans the table's history.
+    every_row_new: bool
+    earliest: datetime | None = None
+    latest: datetime | None = None
+
+
+def _new_rows(table: RawTable, load_id: int, claimed: Claimed) -> sql.Composable:
+    """The rows to insert: for an event table, each id's first valid line when this load
+    claimed the id in raw._event_ids (`_claim_event_ids`), or when the id was claimed before
+    with the same time but its row is no longer in the table (deleted by hand, or its month
+    dropped); for a catalog, the new versions (`_new_versions`).
+
+    Only ids known before are looked up in the event table, in one anti-join bounded to their
+    time range (the BRIN index on the event time); ids new to the ledger need no lookup.
     """
     if not table.time_column:
         return _new_versions(table)
-    keys = sql.SQL(", ").join(map(sql.Identifier, table.key_columns))
-    match = sql.SQL("{match} and loaded.{t} between {low} and {high}").format(
-        match=_same_key(table, "loaded", "new"),
-        t=sql.Identifier(table.time_column),
-        low=sql.Literal(time_bounds[0]),
-        high=sql.Literal(time_bounds[1]),
-    )
+    if claimed.every_row_new:
+        return sql.SQL("select * from _checked where problem is null")
+    time = sql.Identifier(table.time_column)
     return sql.SQL(
-        "select distinct on ({keys}) * from _checked as new"
-        " where problem is null and not exists (select from {target} as loaded where {match})"
-        " order by {keys}, _line"
-    ).format(keys=keys, target=table.qualified, match=match)
+        "select distinct on (event_id) * from ("
+        " select new.* from _checked as new join raw._event_ids as claimed"
+        "  on claimed.table_name = {table} and claimed.event_id = new.event_id"
+        "  where new.problem is null and claimed.load_id = {load_id}"
+        " union all"
+        " select new.* from _checked as new join raw._event_ids as claimed"
+        "  on claimed.table_name = {table} and claimed.event_id = new.event_id"
+        "  where new.problem is null and claimed.load_id <> {load_id}"
+        "   and not exists (select from {target} as loaded"
+        "    where loaded.event_id = new.event_id and loaded.{time} = new.{time}"
+        "     and loaded.{time} between {low} and {high})"
+        ") as new order by event_id, _line"
+    ).format(
+        table=sql.Literal(table.name),
+        load_id=sql.Literal(load_id),
+        target=table.qualified,
+        time=time,
+        low=sql.Literal(claimed.earliest),
+        high=sql.Literal(claimed.latest),
+    )
 
 
-EVENT_ID = "event_id"
+def _claim_every_id(connection: psycopg.Connection, table: RawTable, load_id: int) -> bool:
+    """Enters every valid row's id in raw._event_ids with a plain INSERT; True when all were
+    new and none repeats in the file, the usual case, which then needs no other pass.
+
+    A plain insert costs half of INSERT ... ON CONFLICT (no speculative insertion) and needs
+    no sort. Any id known already, repeated in the file, or claimed by a load running at the
+    same moment (this waits for its commit) fails it as a whole; it is then undone (a
+    savepoint) and `_claim_event_ids` decides row by row.
+    """
+    try:
+        with connection.transaction():
+            connection.execute(
+                sql.SQL(
+                    "insert into raw._event_ids (table_name, event_id, event_time, load_id)"
+                    " select {table}, event_id, {time}, {load_id}"
+                    " from _checked where problem is null"
+                ).format(
+                    table=sql.Literal(table.name),
+                    time=sql.Identifier(str(table.time_column)),
+                    load_id=sql.Literal(load_id),
+                )
+            )
+    except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected):
+        # A deadlock: two loads claiming overlapping ids in other orders; this one steps back
+        # and claims in id order below, so the other goes on.
+        return False
+    return True
 
 
-def _claim_event_ids(connection: psycopg.Connection, table: RawTable, load_id: int) -> None:
+def _claim_event_ids(connection: psycopg.Connection, table: RawTable, load_id: int) -> Claimed:
     """One event id is one event whatever its time: enters the file's new ids in
     raw._event_ids (the first valid line of each), then marks every valid row whose id is kept
     with another time, from an earlier load or an earlier line, as a re-sent copy.
 
     A load claiming the same id at the same moment makes this wait for its commit; the id is
-    then that load's (each statement here sees what committed before it started).
+    then that load's (each statement here sees what committed before it started). Returns the
+    time range of the valid rows.
     """
+    if _claim_every_id(connection, table, load_id):
+        return Claimed(every_row_new=True)
     time = sql.Identifier(str(table.time_column))
     connection.execute(
         sql.SQL(
@@ -974,6 +1028,10 @@ def _claim_event_ids(connection: psycopg.Connection, table: RawTable, load_id: i
             ),
         )
     )
+    earliest, latest = connection.execute(
+        sql.SQL("select min({t}), max({t}) from _checked where problem is null").format(t=time)
+    ).fetchone()
+    return Claimed(False, earliest, latest)
 
 
 # A catalog row counts from the day it was created on; a catalog without that column from
@@ -1034,10 +1092,10 @@ def _event_dates_statement(table: RawTable, load_id: int) -> sql.Composable:
 def _insert(
     connection: psycopg.Connection,
     table: RawTable,
-    time_bounds: tuple[Any, Any],
     load_id: int,
     source: str,
     file_name: str,
+    claimed: Claimed,
 ) -> tuple[int, int, int]:
     """Quarantines invalid rows and inserts the valid ones; returns (read, quarantined, loaded)."""
     columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns)
@@ -1070,15 +1128,9 @@ def _insert(
         columns=columns,
         returning=_returned(table),
         event_dates=_event_dates_statement(table, load_id),
-        new_rows=_new_rows(table, time_bounds),
+        new_rows=_new_rows(table, load_id, claimed),
     )
-    try:
-        read, quarantined, loaded, _ = connection.execute(statement).fetchone()
-    except psycopg.errors.UniqueViolation as error:
-        raise LoadError(
-            f"{file_name}: another load committed some of the same events meanwhile;"
-            " nothing was loaded, load the file again"
-        ) from error
+    read, quarantined, loaded, _ = connection.execute(statement).fetchone()
     return read, quarantined, loaded
 
 
@@ -1164,21 +1216,19 @@ def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -
         fields = _csv_header(path, table) if file_format == "csv" else []
         _land(connection, path, file_format, len(fields))
         _check_rows(connection, table, file_format, fields)
-        time_bounds: tuple[Any, Any] = (None, None)
+        claimed = Claimed(every_row_new=False)
         if table.time_column:
-            if EVENT_ID in (column.name for column in table.columns):
-                _claim_event_ids(connection, table, load_id)
-            months, time_bounds = _months_needed(connection, table)
-            _ensure_partitions(warehouse, table, months)
+            if EVENT_ID not in (column.name for column in table.columns):
+                raise LoadError(f"raw.{table_name} is partitioned by time but has no {EVENT_ID}")
+            claimed = _claim_event_ids(connection, table, load_id)
+            _ensure_partitions(warehouse, table, _months_needed(connection, table))
         else:
             # Loads of one catalog take turns from here (readers are not blocked), so each
             # compares its rows with the versions the one before it committed.
             connection.execute(
                 sql.SQL("lock table {} in share row exclusive mode").format(table.qualified)
             )
-        read, quarantined, loaded = _insert(
-            connection, table, time_bounds, load_id, source, path.name
-        )
+        read, quarantined, loaded = _insert(connection, table, load_id, source, path.name, claimed)
         result = LoadResult(
             path.name, table_name, read, loaded, quarantined, read - quarantined - loaded, load_id
         )

@@ -73,19 +73,30 @@ def test_event_tables_have_default_and_future_month_partitions(warehouse: Wareho
 
 
 def test_event_tables_have_an_event_id_load_stamp_and_time_index(warehouse: Warehouse) -> None:
+    """Migration 0016: an event table's one index is a BRIN on its event time (what staging's
+    window reads); its ids are unique through the ledger raw._event_ids, not a key of its own."""
     with warehouse.cursor() as cursor:
         rows = cursor.execute(
             """
             select c.relname,
                    bool_or(a.attname = 'event_id'),
                    bool_or(a.attname = '_loaded_at'),
-                   (select count(*) from pg_index i where i.indrelid = c.oid)
+                   (select array_agg(am.amname || ' ' || pg_get_indexdef(i.indexrelid, 1, true))
+                    from pg_index i join pg_class x on x.oid = i.indexrelid
+                    join pg_am am on am.oid = x.relam where i.indrelid = c.oid),
+                   (select attname from pg_attribute t
+                    where t.attrelid = c.oid and t.attnum = p.partattrs[0])
             from pg_partitioned_table p
             join pg_class c on c.oid = p.partrelid
             join pg_attribute a on a.attrelid = c.oid and a.attnum > 0
-            group by c.relname, c.oid
+            group by c.relname, c.oid, p.partattrs
             """
         ).fetchall()
-    for table, has_event_id, has_load_stamp, indexes in rows:
+        ledger_key = cursor.execute(
+            "select pg_get_constraintdef(oid) from pg_constraint"
+            " where conrelid = 'raw._event_ids'::regclass and contype = 'p'"
+        ).fetchone()
+    for table, has_event_id, has_load_stamp, indexes, time_column in rows:
         assert has_event_id and has_load_stamp, table
-        assert indexes >= 2, table  # the primary key and the event-time index
+        assert indexes == [f"brin {time_column}"], table
+    assert ledger_key == ("PRIMARY KEY (table_name, event_id)",)

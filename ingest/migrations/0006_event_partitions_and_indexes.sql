@@ -27,17 +27,7 @@ begin
     end loop;
 end $$;
 
-create index if not exists download_events_module_time_idx
-    on raw.download_events (module_name, downloaded_at);
-create index if not exists module_view_events_module_time_idx
-    on raw.module_view_events (module_name, viewed_at);
-create index if not exists compilation_events_language_time_idx
-    on raw.compilation_events (language, started_at);
-create index if not exists field_usage_events_field_idx
-    on raw.field_usage_events (module_name, version, message_name, field_name);
-create index if not exists action_results_trigger_time_idx
-    on raw.action_results (trigger_id, executed_at);
-create index if not exists analytics_events_name_time_idx
-    on raw.analytics_events (event_name, occurred_at);
-create index if not exists metrics_name_time_idx on raw.metrics (name, recorded_at);
-create index if not exists build_events_request_idx on raw.build_events (request_hash);
+-- The secondary indexes this migration used to create here (module/time, language/time,
+-- field, trigger/time, name/time, request hash) had no reader; migration 0016 drops them from
+-- warehouses that have them. They are no longer created, so that replaying this file after
+-- 0016 brings none of them back.
