@@ -4,8 +4,12 @@ Why the work is split this way:
 - The file's bytes are streamed by COPY into a temporary landing table of text columns, so
   memory stays flat whatever the file size and parsing runs at COPY speed.
 - Validation is one set-based SQL statement that checks each value against the real column
-  type (`pg_input_is_valid`), the NOT NULL and CHECK constraints and the enum types of the raw
-  table. The migrations are the only place a column is defined.
+  type (a cast; `pg_input_is_valid` first only when some value fails it), the NOT NULL and
+  CHECK constraints and the enum types of the raw table. The migrations are the only place a
+  column is defined.
+- Duplicates and re-sent events are told apart by the event-id ledger raw._event_ids alone,
+  the event tables' one index of ids; a file whose ids are all new enters them in one plain
+  insert and needs no lookup at all.
 - Only when the file's structure itself is broken (a CSV record with the wrong number of
   fields, an unterminated quote, bytes that are not UTF-8, a NUL byte) does the loader fall
   back to reading lines in Python, so that a broken row in the middle still costs only that
@@ -49,6 +53,10 @@ PARTITION_LOCK_TIMEOUT = "1s"
 PARTITION_PATIENCE_SECONDS = 600.0
 PROGRESS_MIN_BYTES = 32 << 20
 LOAD_MEMORY = "256MB"
+# The temporary tables of one file (its text, then its checked rows) stay in memory up to this
+# size; beyond it every pass over them reads them back from temporary files (5M rows of
+# download events are about 1 GB of checked rows). Taken only as a file needs it.
+TEMP_MEMORY = "1GB"
 # The most bytes one CSV record may span (quoted fields with newlines) in the line-by-line path.
 MAX_RECORD_BYTES = 1 << 20
 # JSON nested deeper than this is quarantined (the server's parser gives up near 10,000).
@@ -1252,7 +1260,7 @@ def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -
         # Naive timestamps in the files are UTC.
         connection.execute("set timezone = 'UTC'")
         # Room for one file's landing and checked rows in memory rather than temp files.
-        connection.execute(f"set temp_buffers = '{LOAD_MEMORY}'")
+        connection.execute(f"set temp_buffers = '{TEMP_MEMORY}'")
         connection.execute(f"set work_mem = '{LOAD_MEMORY}'")
         load_id = _claim(connection, source, table_name, path, sha256, before.size, started_at)
         if load_id is None:
@@ -1266,6 +1274,7 @@ def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -
         fields = _csv_header(path, table) if file_format == "csv" else []
         _land(connection, path, file_format, len(fields))
         _check_rows(connection, table, file_format, fields)
+        connection.execute("drop table _landing")  # its memory goes to the checked rows
         claimed = Claimed(every_row_new=False)
         if table.time_column:
             if EVENT_ID not in (column.name for column in table.columns):

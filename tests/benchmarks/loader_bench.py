@@ -1,9 +1,11 @@
 """Loader throughput against a bare COPY of the same rows (a benchmark, not a test).
 
 Generates clean download events (no invalid or duplicate rows, so a bare COPY accepts them),
-joins them into one CSV file per size, and loads that file twice in child processes: through
-the loader into one fresh database, and through a bare COPY into the identical table of a
-second fresh database. Prints rows/s of both, their ratio and each child's peak memory.
+joins them into one CSV file per size, and loads that file three times, each in a child
+process and a fresh database: through the loader; by a bare COPY into the identical table
+(its indexes included); by a bare COPY into the same partitioned table without any index, the
+floor of any load. Prints rows/s of each, the loader's ratio to both, the loader's peak
+memory and the machine's load average (other work on the same cores slows every figure).
 Sizes: BENCH_LOADER_ROWS (default "1000000,5000000").
 """
 
@@ -62,7 +64,7 @@ def _child(mode: str, url: str, file: str) -> None:
     if mode == "loader":
         result = loader.load_file(warehouse, Path(file))
         assert result.rows_quarantined == 0 and result.rows_duplicate == 0, result
-    else:
+    else:  # bare or unindexed
         _bare_copy(warehouse, Path(file))
     seconds = time.perf_counter() - started
     # VmHWM, not ru_maxrss: the latter keeps the parent's high-water mark across fork and exec.
@@ -71,11 +73,21 @@ def _child(mode: str, url: str, file: str) -> None:
     print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
 
 
-def _prepare(warehouse: Warehouse, bare: bool) -> Warehouse:
+MODES = ("loader", "bare", "unindexed")
+
+
+def _prepare(warehouse: Warehouse, mode: str) -> Warehouse:
     migrate.migrate(warehouse)
-    if bare:  # the only difference: a bare COPY has no load id to give
-        with warehouse.cursor() as cursor:
+    with warehouse.cursor() as cursor:
+        if mode != "loader":  # a bare COPY has no load id to give
             cursor.execute(f"alter table raw.{TABLE} alter column _load_id set default 0")
+        if mode == "unindexed":
+            indexes = cursor.execute(
+                "select indexrelid::regclass::text from pg_index where indrelid = %s::regclass",
+                (f"raw.{TABLE}",),
+            ).fetchall()
+            for (index,) in indexes:
+                cursor.execute(f"drop index {index}")
     return warehouse
 
 
@@ -101,35 +113,41 @@ def _measure(mode: str, warehouse: Warehouse, path: Path) -> dict[str, float]:
     return json.loads(output.strip().splitlines()[-1])
 
 
+def _load_average() -> str:
+    return "/".join(f"{load:.1f}" for load in os.getloadavg())
+
+
 def main() -> list[Ratio]:
     sizes = [int(s) for s in os.environ.get("BENCH_LOADER_ROWS", "1000000,5000000").split(",")]
     server = resolve()
     print(f"loader vs bare COPY, raw.{TABLE}, {os.cpu_count()} cores")
     print(
-        f"{'rows':>10} {'bare rows/s':>12} {'loader rows/s':>14} {'ratio':>6} "
-        f"{'bare peak MB':>13} {'loader peak MB':>15}"
+        f"{'rows':>10} {'loader rows/s':>14} {'bare rows/s':>12} {'unindexed rows/s':>17}"
+        f" {'vs bare':>8} {'vs unindexed':>13} {'loader peak MB':>15} {'load avg 1/5/15':>16}"
     )
     ratios: list[Ratio] = []
     with tempfile.TemporaryDirectory() as tmp:
         for rows in sizes:
             path = _one_file(rows, Path(tmp))
-            with (
-                fresh_database(server, "bench") as bare_db,
-                fresh_database(server, "bench") as loader_db,
-            ):
-                bare = _measure("bare", _prepare(bare_db, bare=True), path)
-                loaded = _measure("loader", _prepare(loader_db, bare=False), path)
-            bare_rate, loader_rate = rows / bare["seconds"], rows / loaded["seconds"]
+            rate: dict[str, float] = {}
+            peak: dict[str, float] = {}
+            for mode in MODES:
+                with fresh_database(server, "bench") as database:
+                    measured = _measure(mode, _prepare(database, mode), path)
+                rate[mode], peak[mode] = rows / measured["seconds"], measured["peak_mb"]
             print(
-                f"{rows:>10} {bare_rate:>12,.0f} {loader_rate:>14,.0f} "
-                f"{loader_rate / bare_rate:>6.2f} {bare['peak_mb']:>13.0f} "
-                f"{loaded['peak_mb']:>15.0f}",
+                f"{rows:>10} {rate['loader']:>14,.0f} {rate['bare']:>12,.0f}"
+                f" {rate['unindexed']:>17,.0f} {rate['loader'] / rate['bare']:>8.2f}"
+                f" {rate['loader'] / rate['unindexed']:>13.2f} {peak['loader']:>15.0f}"
+                f" {_load_average():>16}",
                 flush=True,
             )
             path.unlink()
-            ratios = [
-                Ratio("loader", f"loader rows/s at {rows:,} rows", loader_rate, 150_000, False),
-                Ratio("loader", f"loader / bare COPY at {rows:,} rows", loader_rate / bare_rate),
+            at, unindexed = f"at {rows:,} rows", rate["loader"] / rate["unindexed"]
+            ratios += [
+                Ratio("loader", f"loader rows/s {at}", rate["loader"], 150_000, False),
+                Ratio("loader", f"loader / bare COPY {at}", rate["loader"] / rate["bare"]),
+                Ratio("loader", f"loader / unindexed COPY {at}", unindexed),
             ]
     return ratios
 
