@@ -881,15 +881,33 @@ def _cast_name(index: int) -> sql.Identifier:
 # --- Partitions: their own short transactions -------------------------------------------------
 
 
-def _months_needed(connection: psycopg.Connection, table: RawTable) -> list[date]:
-    """The UTC months of the valid rows."""
-    months = connection.execute(
+@dataclass(frozen=True)
+class Tally:
+    """The checked rows of a file, counted in one pass: what the load inserts needs no count."""
+
+    read: int
+    quarantined: int
+    months: tuple[date, ...]  # the UTC months of the valid rows of an event table
+
+
+def _tally(connection: psycopg.Connection, table: RawTable) -> Tally:
+    """Counts the checked rows, the quarantined ones and the months of the valid ones."""
+    month = sql.SQL("null::date")
+    if table.time_column:
+        month = sql.SQL("date_trunc('month', {} at time zone 'UTC')::date").format(
+            sql.Identifier(table.time_column)
+        )
+    groups = connection.execute(
         sql.SQL(
-            "select distinct date_trunc('month', {t} at time zone 'UTC')::date"
-            " from _checked where problem is null order by 1"
-        ).format(t=sql.Identifier(str(table.time_column)))
+            "select problem is null, case when problem is null then {month} end, count(*)"
+            " from _checked group by 1, 2 order by 2"
+        ).format(month=month)
     ).fetchall()
-    return [month for (month,) in months]
+    return Tally(
+        read=sum(count for _, _, count in groups),
+        quarantined=sum(count for valid, _, count in groups if not valid),
+        months=tuple(m for valid, m, _ in groups if valid and m is not None),
+    )
 
 
 def _ensure_partitions(warehouse: Warehouse, table: RawTable, months: list[date]) -> None:
@@ -1154,42 +1172,54 @@ def _insert(
     source: str,
     file_name: str,
     claimed: Claimed,
-) -> tuple[int, int, int]:
-    """Quarantines invalid rows and inserts the valid ones; returns (read, quarantined, loaded)."""
+    tally: Tally,
+) -> int:
+    """Quarantines invalid rows (a pass over the rows only when there are any) and inserts the
+    valid ones; returns how many rows it loaded."""
     columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns)
+    quarantine = sql.SQL("")
+    if tally.quarantined:
+        quarantine = sql.SQL(
+            """
+            quarantined as (
+                insert into raw._quarantine
+                    (load_id, source, table_name, file_name, line_number, original_text, reason)
+                select {load_id}, {source}, {table}, {file}, _line, original_text, problem
+                from _checked where problem is not null
+                returning 1
+            ),
+            """
+        ).format(
+            load_id=sql.Literal(load_id),
+            source=sql.Literal(source),
+            table=sql.Literal(table.name),
+            file=sql.Literal(file_name),
+        )
     statement = sql.SQL(
         """
-        with quarantined as (
-            insert into raw._quarantine
-                (load_id, source, table_name, file_name, line_number, original_text, reason)
-            select {load_id}, {source}, {table}, {file}, _line, original_text, problem
-            from _checked where problem is not null
-            returning 1
-        ),
+        with {quarantine}
         loaded as (
             insert into {target} ({columns}, _load_id)
             select {columns}, {load_id} from ({new_rows}) as new_rows
             returning {returning}
         ),
         dated as ({event_dates})
-        select (select count(*) from _checked),
-               (select count(*) from quarantined),
-               (select count(*) from loaded),
-               (select count(*) from dated)
+        select {quarantined}, (select count(*) from loaded), (select count(*) from dated)
         """
     ).format(
+        quarantine=quarantine,
         load_id=sql.Literal(load_id),
-        source=sql.Literal(source),
-        table=sql.Literal(table.name),
-        file=sql.Literal(file_name),
         target=table.qualified,
         columns=columns,
         returning=_returned(table),
         event_dates=_event_dates_statement(table, load_id),
         new_rows=_new_rows(table, load_id, claimed),
+        quarantined=sql.SQL("(select count(*) from quarantined)" if tally.quarantined else "0"),
     )
-    read, quarantined, loaded, _ = connection.execute(statement).fetchone()
-    return read, quarantined, loaded
+    quarantined, loaded, _ = connection.execute(statement).fetchone()
+    if quarantined != tally.quarantined:  # the counts of one transaction: cannot differ
+        raise LoadError(f"{file_name}: quarantined {quarantined} rows, counted {tally.quarantined}")
+    return loaded
 
 
 def _claim(
@@ -1280,14 +1310,17 @@ def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -
             if EVENT_ID not in (column.name for column in table.columns):
                 raise LoadError(f"raw.{table_name} is partitioned by time but has no {EVENT_ID}")
             claimed = _claim_event_ids(connection, table, load_id)
-            _ensure_partitions(warehouse, table, _months_needed(connection, table))
+        tally = _tally(connection, table)
+        if table.time_column:
+            _ensure_partitions(warehouse, table, list(tally.months))
         else:
             # Loads of one catalog take turns from here (readers are not blocked), so each
             # compares its rows with the versions the one before it committed.
             connection.execute(
                 sql.SQL("lock table {} in share row exclusive mode").format(table.qualified)
             )
-        read, quarantined, loaded = _insert(connection, table, load_id, source, path.name, claimed)
+        loaded = _insert(connection, table, load_id, source, path.name, claimed, tally)
+        read, quarantined = tally.read, tally.quarantined
         result = LoadResult(
             path.name, table_name, read, loaded, quarantined, read - quarantined - loaded, load_id
         )

@@ -343,6 +343,14 @@ def test_a_time_zone_database_migrated_before_the_fix_is_realigned(
         scalar(empty_warehouse, f"select count(*) from raw.download_events_{start:%Y_%m}_tz")
 
 
+def claimed_at_once(warehouse: Warehouse, paths: list[Path]) -> list[tuple[int, str, str]]:
+    """Loads the files by the CLI, lined up to claim their event ids at the same moment."""
+    claiming = "lock table raw._event_ids in access exclusive mode"
+    with lined_up(warehouse, claiming, len(paths), doing=r"raw\._event_ids"):
+        processes = [start_cli(warehouse, "load", str(path)) for path in paths]
+    return [finish(p) for p in processes]
+
+
 def test_the_same_event_with_two_times_loaded_at_once_is_kept_once(
     warehouse: Warehouse, landing: Path
 ) -> None:
@@ -356,10 +364,7 @@ def test_the_same_event_with_two_times_loaded_at_once_is_kept_once(
         )
         for k in range(2)
     ]
-    claiming = "lock table raw._event_ids in access exclusive mode"
-    with lined_up(warehouse, claiming, 2, doing=r"raw\._event_ids"):
-        processes = [start_cli(warehouse, "load", str(path)) for path in paths]
-    outcomes = [finish(p) for p in processes]
+    outcomes = claimed_at_once(warehouse, paths)
 
     assert [code for code, _, _ in outcomes] == [0, 0], outcomes
     assert scalar(warehouse, "select count(*) from raw.download_events") == 3

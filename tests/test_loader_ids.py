@@ -11,7 +11,7 @@ import pytest
 from ingest import loader, migrate
 from ingest.warehouse import Warehouse
 from tests.test_loader import download, quarantined, scalar, write_csv
-from tests.test_loader_concurrency import finish, lined_up, start_cli
+from tests.test_loader_concurrency import claimed_at_once
 
 ROWS_SNAPSHOT = (
     "select count(*), md5(string_agg(t::text, '|' order by t::text)) from ("
@@ -168,10 +168,7 @@ def test_two_loads_of_the_same_new_events_in_opposite_orders_load_each_once(
         write_csv(landing, "download_events__up.csv", list(rows)),
         write_csv(landing, "download_events__down.csv", list(reversed(rows))),
     ]
-    claiming = "lock table raw._event_ids in access exclusive mode"
-    with lined_up(warehouse, claiming, 2, doing=r"raw\._event_ids"):
-        processes = [start_cli(warehouse, "load", str(path)) for path in paths]
-    outcomes = [finish(p) for p in processes]
+    outcomes = claimed_at_once(warehouse, paths)
 
     assert [code for code, _, _ in outcomes] == [0, 0], outcomes
     assert scalar(warehouse, "select count(distinct event_id) from raw.download_events") == 3000
