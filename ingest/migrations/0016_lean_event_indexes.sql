@@ -6,7 +6,9 @@
 -- - Staging reads an event table only through its time window (macro windowed_events): a
 --   range on the partition key. Rows arrive in time order (daily files), so a BRIN index on
 --   the event time finds a day's pages in a month partition at a fraction of a btree's cost
---   to maintain; it keeps its name <table>_time_idx.
+--   to maintain; it keeps its name <table>_time_idx. With autosummarize, autovacuum
+--   summarizes each block range a load fills, soon after the load and at no cost to it
+--   (until then the range is read whole: a day's window reads at most its month).
 -- - The secondary btrees (module/time, language/time, field, trigger/time, name/time,
 --   request hash) have no reader: no model filters raw by those columns.
 -- - The primary key (event_id, event time) was the loader's duplicate check, and it could not
@@ -62,7 +64,7 @@ begin
             execute format('drop index raw.%I', time_index);
         end if;
         execute format(
-            'create index if not exists %I on %s using brin (%I)',
+            'create index if not exists %I on %s using brin (%I) with (autosummarize = on)',
             time_index, event_table.parent, event_table.time_column
         );
     end loop;
