@@ -1,7 +1,10 @@
+{#- The primary key (session_id) comes from the contract. The index on period_start serves
+    the run's window lookup (its latest day) and the delete of delete+insert: without it both
+    read every session ever built, a cost that grew with history. -#}
 {{ config(
     unique_key='period_start',
     indexes=[
-        {'columns': ['session_id'], 'unique': true},
+        {'columns': ['period_start']},
         {'columns': ['user_id', 'period_start']},
     ],
 ) }}
