@@ -28,6 +28,12 @@
             ~ ", not by " ~ config.get('unique_key')) }}
     {%- endif -%}
     {%- if is_incremental() -%}
+        {#- The model's latest period, read before the window's statement (one index probe),
+            so the recent incomplete periods are a range from a constant: compared with a
+            subquery, PostgreSQL planned a scan of every row the model ever built. -#}
+        {%- set latest_period = run_query(
+            'select max(' ~ period_column ~ ')::text from ' ~ this
+        ).columns[0].values()[0] if reopen_incomplete else none -%}
         {%- set ctes -%}
             {{ input_changes_ctes() }},
 
@@ -46,7 +52,9 @@
                     from (
                         select distinct {{ period_column }} as period from {{ this }}
                         where
-                            {{ period_column }} >= (select period from latest) - 62
+                            {{ period_column }}
+                            >= {{ "date '" ~ latest_period ~ "'" if latest_period else 'null::date' }}
+                            - 62
                             and not is_complete
                         union
                         select {{ period_column }} from {{ this }}

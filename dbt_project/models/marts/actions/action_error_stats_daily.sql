@@ -1,7 +1,9 @@
 {#-
     Failures (status failure or timeout) per UTC day, action type, trigger and error message
     (reduced in staging: an e-mail address is `<email>`): top errors, errors by trigger and
-    the failure rate's causes, summed over any days.
+    the failure rate's causes, summed over any days. Rows are written in period order: a
+    full build's hash aggregate scattered each day's rows over the whole table, so the run
+    window's look at the last 62 days (get_event_window) read pages across all history.
 -#}
 {%- set window = get_event_window('day', reopen_incomplete=true) %}
 
@@ -50,3 +52,4 @@ final as (
 )
 
 select * from final
+order by period_start
