@@ -87,7 +87,7 @@ def main() -> list[history.Ratio]:
     for r in results:
         print(
             f"{r['events']:>11,} actions over {r['days']} days ({r['day_actions']:,} today):"
-            f" load {r['load_s']:.0f} s"
+            f" load {r['load_s']:.0f} s{history.kept_note(r)}"
         )
     print(f"\nactions models, {os.cpu_count()} cores; the 5-minute refresh is today's window")
     columns = {"full build s": "full_wall_s", **history.DAY_TABLE, "Dagster s": "dagster_s"}

@@ -20,7 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from ingest import loader, migrate
 from ingest.generator import GeneratorSpec, event_shares, generate
 from ingest.warehouse import PROJECT_ROOT, Warehouse, resolve
 from orchestration.lib.settings import DBT_PRODUCTION_TARGET
-from tests.databases import fresh_database
+from tests.databases import administrator, fresh_database
 
 DAY_REPEATS = 3
 RATIO_TARGET = 1.3
@@ -38,6 +38,10 @@ Result = dict[str, Any]
 # The one-day run's medians: short names for ratios, headings for the table of sizes.
 DAY_COLUMNS = {"SQL": "day_sql_s", "models": "day_models_s", "wall": "day_wall_s"}
 DAY_TABLE = {f"1-day {name} s": key for name, key in DAY_COLUMNS.items()}
+# Set to keep each size's loaded and built database (bench_<source>_<events>) and use it again
+# in later runs: a 10M load takes 15 minutes, so repeated measurements of the same history
+# (the same statements at both sizes, interleaved) need not reload it.
+KEEP_VARIABLE = "BENCH_KEEP_DATABASES"
 
 
 @dataclass(frozen=True)
@@ -79,25 +83,61 @@ class SourceHistory:
 def loaded_and_built(
     server: Warehouse, source: SourceHistory, events: int, work: Path
 ) -> Iterator[tuple[Warehouse, GeneratorSpec, Result]]:
-    """A fresh database holding `events` events of the source, its models built in full.
+    """A database holding `events` events of the source, its models built in full.
 
     Yields the database, the traffic's spec and the first figures of a size's result: events
     loaded (of `counted_tables`, or every table of the source), days, load and full-build time.
+    A fresh database, dropped afterwards; with BENCH_KEEP_DATABASES set, a kept one (see
+    kept_database), whose load and full build are those of the run that made it.
     """
-    with fresh_database(server, "bench") as warehouse:
-        migrate.migrate(warehouse)
-        started = time.perf_counter()
-        spec = source.load(warehouse, events, work / "landing")
-        load_s = time.perf_counter() - started
-        loaded = raw_count(warehouse, source.counted_tables or source.tables)
-        with warehouse.cursor() as cursor:
-            cursor.execute("analyze")
-        if source.dbt_seeds:
-            run_dbt(warehouse, work, "seed", selection=source.selection)
-        full_s = timed(lambda: run_dbt(warehouse, work, "run", selection=source.selection))
-        yield warehouse, spec, {
-            "events": loaded, "days": spec.days, "load_s": load_s, "full_wall_s": full_s
-        }  # fmt: skip
+    if not os.environ.get(KEEP_VARIABLE):
+        with fresh_database(server, "bench") as warehouse:
+            yield warehouse, *_load_and_build(warehouse, source, events, work)
+        return
+    name = f"bench_{source.selection[0].rsplit('.', 1)[-1]}_{events}"
+    with kept_database(server, name) as (warehouse, made):
+        if made is None:
+            spec, result = _load_and_build(warehouse, source, events, work)
+            with warehouse.connect(autocommit=True) as connection:
+                made = json.dumps(result | {"last_day": str(spec.last_day)})
+                connection.execute(f"comment on database \"{name}\" is '{made}'")
+            yield warehouse, spec, result
+            return
+        result = json.loads(made)
+        spec = replace(source.spec(events), end_date=date.fromisoformat(result.pop("last_day")))
+        yield warehouse, spec.clean().steady(), result | {"kept": name}
+
+
+def _load_and_build(
+    warehouse: Warehouse, source: SourceHistory, events: int, work: Path
+) -> tuple[GeneratorSpec, Result]:
+    migrate.migrate(warehouse)
+    started = time.perf_counter()
+    spec = source.load(warehouse, events, work / "landing")
+    load_s = time.perf_counter() - started
+    loaded = raw_count(warehouse, source.counted_tables or source.tables)
+    with warehouse.cursor() as cursor:
+        cursor.execute("analyze")
+    if source.dbt_seeds:
+        run_dbt(warehouse, work, "seed", selection=source.selection)
+    full_s = timed(lambda: run_dbt(warehouse, work, "run", selection=source.selection))
+    return spec, {"events": loaded, "days": spec.days, "load_s": load_s, "full_wall_s": full_s}
+
+
+@contextmanager
+def kept_database(server: Warehouse, name: str) -> Iterator[tuple[Warehouse, str | None]]:
+    """The database `name`, made when missing and never dropped; yields it with the comment
+    its first run left (a JSON of that run's figures), None when it is new or that run did not
+    finish (then it is emptied and made again)."""
+    with administrator(server).connect(autocommit=True) as connection:
+        made = connection.execute(
+            "select shobj_description(oid, 'pg_database') from pg_database where datname = %s",
+            (name,),
+        ).fetchone()
+        if made is None or made[0] is None:
+            connection.execute(f'drop database if exists "{name}" with (force)')
+            connection.execute(f'create database "{name}" owner "{server.user}"')
+    yield server.with_database(name), made[0] if made else None
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -202,6 +242,12 @@ def measure_sizes(variable: str, measure: Callable[[Warehouse, int, Path], Resul
     server = resolve()
     with tempfile.TemporaryDirectory() as tmp:
         return [measure(server, events, Path(tmp) / str(events)) for events in sizes]
+
+
+def kept_note(result: Result) -> str:
+    """What to add after a size's load time when its database was kept from an earlier run."""
+    kept = result.get("kept")
+    return f" (kept database {kept}: its load and full build are its first run's)" if kept else ""
 
 
 def print_table(results: Sequence[Result], columns: dict[str, str]) -> None:

@@ -44,6 +44,7 @@ def measure(server: Warehouse, events: int, work: Path) -> history.Result:
         day = str(spec.last_day - timedelta(days=2))
         result |= history.day_runs(warehouse, work, PRODUCT.selection, day)
         with warehouse.connect(autocommit=True) as connection:
+            connection.execute("drop materialized view if exists analytics_daily_rollup")
             connection.execute(SEED_DAILY_ROLLUP)
             refresh = timed(
                 lambda: connection.execute("refresh materialized view analytics_daily_rollup")
@@ -54,7 +55,10 @@ def measure(server: Warehouse, events: int, work: Path) -> history.Result:
 def main() -> list[history.Ratio]:
     results = history.measure_sizes("BENCH_PRODUCT_EVENTS", measure)
     for r in results:
-        print(f"{r['events']:>11,} events over {r['days']} days: load {r['load_s']:.0f} s")
+        print(
+            f"{r['events']:>11,} events over {r['days']} days: load {r['load_s']:.0f} s"
+            f"{history.kept_note(r)}"
+        )
     print(f"\nproduct models, {os.cpu_count()} cores")
     columns = {"full build s": "full_wall_s", **history.DAY_TABLE, "seed MV s": "mv_refresh_s"}
     history.print_table(results, columns)
