@@ -3,6 +3,8 @@
     indexes=[{'columns': ['user_id', 'period_start']}],
 ) }}
 
+{#- Rows are written in period order (a full build's hash aggregate scattered each day over
+    the table, so the run window's look at the last 62 days read pages across all history). -#}
 {%- set window = get_event_window('day', reopen_incomplete=true) %}
 
 with events as (
@@ -107,3 +109,4 @@ final as (
 )
 
 select * from final
+order by period_start

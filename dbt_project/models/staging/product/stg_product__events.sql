@@ -4,6 +4,10 @@
     {'columns': ['user_id', 'event_date']},
 ]) }}
 
+{#- Rows are written in event order: a full build read raw's monthly partitions in parallel
+    and interleaved them, so one day's events lay across the whole table (correlation of
+    event_date 0.14 at 10M events) and a one-day run read pages across all history. -#}
+
 with source as (
 
     {{ windowed_events(source('product', 'analytics_events'), 'occurred_at') }}
@@ -51,3 +55,4 @@ renamed as (
 )
 
 select * from renamed
+order by occurred_at
