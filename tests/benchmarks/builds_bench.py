@@ -17,7 +17,6 @@ day grows with history (target <= 1.3). Sizes: BENCH_BUILDS_EVENTS (default 1M a
 
 from __future__ import annotations
 
-import os
 import random
 from datetime import date, timedelta
 from pathlib import Path
@@ -145,11 +144,9 @@ def main() -> list[history.Ratio]:
             f"{r['events']:>11,} events over {r['days']} days ({r['day_builds']:,} builds"
             f" on the measured day): load {r['load_s']:.0f} s"
         )
-    print(f"\nbuilds models, {os.cpu_count()} cores")
-    columns = {"full build s": "full_wall_s", **history.DAY_TABLE, "seed MV s": "mv_refresh_s"}
-    history.print_table(results, columns)
-    ratios = history.print_ratios(results, "builds", "one-day build", history.DAY_COLUMNS)
-    history.print_model_times(results)
+    ratios = history.print_day_report(
+        results, "builds", "builds models", {"seed MV s": "mv_refresh_s"}
+    )
     history.print_latencies(results, QUERY_REPEATS)
     return ratios
 

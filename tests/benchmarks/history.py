@@ -300,6 +300,18 @@ def print_summary(ratios: Sequence[Ratio]) -> None:
         print(f"{r.benchmark:<10} {r.measure:<62} {r.value:>10.2f} {target:>10} {r.verdict}")
 
 
+def print_day_report(
+    results: Sequence[Result], benchmark: str, label: str, extra: dict[str, str] | None = None
+) -> list[Ratio]:
+    """The table of sizes (full build, one-day medians, `extra` columns), the one-day ratios
+    and the per-model times: what every history benchmark prints; returns the ratios."""
+    print(f"\n{label}, {os.cpu_count()} cores")
+    print_table(results, {"full build s": "full_wall_s", **DAY_TABLE, **(extra or {})})
+    ratios = print_ratios(results, benchmark, "one-day build", DAY_COLUMNS)
+    print_model_times(results)
+    return ratios
+
+
 def print_model_times(results: Sequence[Result], label: str = "one-day") -> None:
     print(f"\n{label} model times (median), s")
     for model in results[0]["models"]:

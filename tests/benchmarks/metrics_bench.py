@@ -11,7 +11,6 @@ build at the large size to the small one shows whether the cost of a day grows w
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,11 +32,7 @@ def main() -> list[history.Ratio]:
     results = history.measure_sizes("BENCH_METRIC_POINTS", measure)
     for r in results:
         print(f"{r['events']:>11,} points over {r['days']} days: load {r['load_s']:.0f} s")
-    print(f"\nproduct metric models, {os.cpu_count()} cores")
-    history.print_table(results, {"full build s": "full_wall_s", **history.DAY_TABLE})
-    ratios = history.print_ratios(results, "metrics", "one-day build", history.DAY_COLUMNS)
-    history.print_model_times(results)
-    return ratios
+    return history.print_day_report(results, "metrics", "product metric models")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ day grows with history (target <= 1.3). Sizes: BENCH_PRODUCT_EVENTS (default 1M 
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -59,12 +58,9 @@ def main() -> list[history.Ratio]:
             f"{r['events']:>11,} events over {r['days']} days: load {r['load_s']:.0f} s"
             f"{history.kept_note(r)}"
         )
-    print(f"\nproduct models, {os.cpu_count()} cores")
-    columns = {"full build s": "full_wall_s", **history.DAY_TABLE, "seed MV s": "mv_refresh_s"}
-    history.print_table(results, columns)
-    ratios = history.print_ratios(results, "product", "one-day build", history.DAY_COLUMNS)
-    history.print_model_times(results)
-    return ratios
+    return history.print_day_report(
+        results, "product", "product models", {"seed MV s": "mv_refresh_s"}
+    )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ day grows with history (target <= 1.3). Sizes: BENCH_REGISTRY_EVENTS (default 1M
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -182,14 +181,11 @@ def main() -> list[history.Ratio]:
             f"{r['events']:>11,} events over {r['days']} days ({r['day_downloads']:,}"
             f" downloads on the measured day): load {r['load_s']:.0f} s"
         )
-    print(f"\nregistry models, {os.cpu_count()} cores")
-    history.print_table(results, {"full build s": "full_wall_s", **history.DAY_TABLE})
-    ratios = history.print_ratios(results, "registry", "one-day build", history.DAY_COLUMNS)
+    ratios = history.print_day_report(results, "registry", "registry models")
     print("\nthe seed's way: materialized views refreshed in full, s")
     print(f"{'events':>12} " + " ".join(f"{name:>20}" for name in SEED_MATERIALIZED_VIEWS))
     for r in results:
         print(f"{r['events']:>12,} " + " ".join(f"{t:>20.2f}" for t in r["mv_refresh_s"].values()))
-    history.print_model_times(results)
     history.print_latencies(results, QUERY_REPEATS)
     return ratios
 
