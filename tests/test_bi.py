@@ -28,18 +28,22 @@ pytestmark = [pytest.mark.dbt, pytest.mark.bi]
 SPEC = GeneratorSpec(events=30_000, days=35, seed=16, late_share=0.0)
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 DASHBOARDS = sorted(path.stem for path in (ASSETS / "dashboards").glob("*.yaml"))
-# Each dashboard's headline number (its big-number chart) and the same number read from the
-# mart directly, as a BI user would check it in psql.
+# Each dashboard's headline numbers (its big-number charts), each with the same number read
+# from the mart directly, as a BI user would check it in psql, and the chart's number format.
 HEADLINES = {
-    "registry": ("Downloads, last 30 days", "select downloads_30d from marts.registry_overview"
-                 " where as_of_date = (select max(as_of_date) from marts.registry_overview)"),
-    "actions": ("Executions, last 24 hours",
-                "select execution_count from marts.action_system_health"),
-    "product": ("Daily active users", "select active_users from marts.active_users_daily"
-                " where is_complete order by period_start desc limit 1"),
-    "builds": ("Build requests, last 30 days", "select total_requests from marts.build_overview"
-               " where period_days = 30 and as_of_date = (select max(as_of_date)"
-               " from marts.build_overview)"),
+    "registry": [("Downloads, last 30 days", "select downloads_30d from marts.registry_overview"
+                  " where as_of_date = (select max(as_of_date) from marts.registry_overview)",
+                  ",")],
+    "actions": [("Executions, last 24 hours",
+                 "select execution_count from marts.action_system_health", ",")],
+    "product": [("Daily active users", "select active_users from marts.active_users_daily"
+                 " where is_complete order by period_start desc limit 1", ","),
+                ("Prompt-cache hit rate", "select hits::double precision / lookups"
+                 " from marts.llm_prompt_cache_daily where is_complete"
+                 " order by period_start desc limit 1", ".1%")],
+    "builds": [("Build requests, last 30 days", "select total_requests from marts.build_overview"
+                " where period_days = 30 and as_of_date = (select max(as_of_date)"
+                " from marts.build_overview)", ",")],
 }  # fmt: skip
 ASSET_TABLES = ("dbs", "tables", "table_columns", "slices", "dashboards", "dashboard_slices")
 
@@ -146,7 +150,7 @@ def _wait_for_charts(page: Any, slug: str, expected_charts: int) -> None:
 
 
 def _headline(page: Any, chart: str) -> str:
-    """The big number shown in the chart titled `chart`."""
+    """The big number shown in the chart whose title contains `chart`."""
     holder = page.locator(".dashboard-component-chart-holder").filter(has_text=chart)
     return holder.locator(".header-line").first.inner_text().strip()
 
@@ -176,9 +180,9 @@ def test_each_dashboard_renders_in_a_browser_and_shows_the_marts_numbers(
                 page.wait_for_timeout(2_000)  # the charts' drawing animations end
             finally:
                 page.screenshot(path=str(ARTIFACTS / f"bi-{slug}.png"), full_page=True)
-            chart, query = HEADLINES[slug]
-            [row] = fetch(warehouse_of_all_sources, query)
-            [value] = row.values()
-            assert value > 0, f"{slug}: the sample data leaves {chart} empty"
-            assert _headline(page, chart) == f"{value:,}", (slug, chart)
+            for chart, query, number_format in HEADLINES[slug]:
+                [row] = fetch(warehouse_of_all_sources, query)
+                [value] = row.values()
+                assert value > 0, f"{slug}: the sample data leaves {chart} empty"
+                assert _headline(page, chart) == f"{value:{number_format}}", (slug, chart)
         browser.close()
