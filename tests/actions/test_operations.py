@@ -4,13 +4,10 @@ while the marts keep their history; the seed's alerts fire on what crosses their
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from ingest import loader, migrate
@@ -19,11 +16,11 @@ from ingest.sources import SOURCES
 from ingest.warehouse import Warehouse
 from orchestration.defs.actions import RETENTION, THRESHOLDS
 from orchestration.lib.alerts import evaluate
-from orchestration.lib.resources import WarehouseResource
-from orchestration.lib.retention import build_retention, expired_partitions
+from orchestration.lib.retention import expired_partitions
 from tests.actions.recompute import fetch
 from tests.databases import cloned_database, fresh_database
-from tests.dbt_support import DbtProject
+from tests.dbt_support import DbtProject, environment
+from tests.retention import run_retention
 
 pytestmark = pytest.mark.dbt
 
@@ -50,17 +47,6 @@ def copy(built: Warehouse, server: Warehouse) -> Iterator[Warehouse]:
         yield warehouse
 
 
-@contextmanager
-def _environment(**variables: str) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name) if value is None else os.environ.update({name: value})
-
-
 def _oldest_day(warehouse: Warehouse) -> date:
     [row] = fetch(
         warehouse,
@@ -76,16 +62,6 @@ def _history(warehouse: Warehouse) -> dict[str, list[dict]]:
     }
 
 
-def _retain(warehouse: Warehouse) -> dg.ExecuteInProcessResult:
-    asset, check, _ = build_retention("actions", RETENTION, "team:test")
-    with _environment(WAREHOUSE_URL=warehouse.url), dg.instance_for_test() as instance:
-        result = dg.materialize(
-            [asset, check], resources={"warehouse": WarehouseResource()}, instance=instance
-        )
-    assert result.success
-    return result
-
-
 def test_retention_drops_whole_partitions_and_the_marts_keep_their_history(
     copy: Warehouse, tmp_path: Path
 ) -> None:
@@ -93,7 +69,7 @@ def test_retention_drops_whole_partitions_and_the_marts_keep_their_history(
     [rule] = RETENTION
     assert expired_partitions(copy, rule, now), "the history is older than 90 days"
     history = _history(copy)
-    result = _retain(copy)
+    result = run_retention("actions", RETENTION, copy)
     [check] = result.get_asset_check_evaluations()
     assert check.passed
     dropped = result.asset_materializations_for_node("actions_raw_retention")[0].metadata
@@ -104,7 +80,7 @@ def test_retention_drops_whole_partitions_and_the_marts_keep_their_history(
     # A bare run after the drop changes no rollup: their history stays.
     DbtProject(copy, tmp_path)("run", "--select", *ACTIONS_MODELS)
     assert _history(copy) == history
-    with _environment(ACTIONS_RETENTION_DAYS="30"):
+    with environment(ACTIONS_RETENTION_DAYS="30"):
         assert expired_partitions(copy, rule, now)
 
 

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from ingest import loader, migrate
@@ -16,11 +15,11 @@ from ingest.sources import SOURCES
 from ingest.warehouse import Warehouse
 from orchestration.defs.builds import RETENTION, THRESHOLDS
 from orchestration.lib.alerts import evaluate
-from orchestration.lib.resources import WarehouseResource
-from orchestration.lib.retention import build_retention, expired_partitions
+from orchestration.lib.retention import expired_partitions
 from tests.builds.recompute import fetch
 from tests.databases import cloned_database, fresh_database
 from tests.dbt_support import DbtProject, environment
+from tests.retention import run_retention
 
 pytestmark = pytest.mark.dbt
 
@@ -59,16 +58,6 @@ def _mart_days(warehouse: Warehouse) -> dict[str, int]:
     }
 
 
-def _retain(warehouse: Warehouse, tmp_path: Path) -> dg.ExecuteInProcessResult:
-    asset, check, _ = build_retention("builds", RETENTION, "team:test")
-    with environment(WAREHOUSE_URL=warehouse.url), dg.instance_for_test() as instance:
-        result = dg.materialize(
-            [asset, check], resources={"warehouse": WarehouseResource()}, instance=instance
-        )
-    assert result.success
-    return result
-
-
 def test_retention_drops_whole_partitions_and_the_marts_keep_their_history(
     copy: Warehouse, tmp_path: Path
 ) -> None:
@@ -79,7 +68,7 @@ def test_retention_drops_whole_partitions_and_the_marts_keep_their_history(
     rows_before = fetch(copy, "select * from marts.build_stats_daily order by period_start")
     oldest_request = _oldest_day(copy, "raw.build_requests", "requested_at")
 
-    result = _retain(copy, tmp_path)
+    result = run_retention("builds", RETENTION, copy)
     [check] = result.get_asset_check_evaluations()
     assert check.passed
     dropped = result.asset_materializations_for_node("builds_raw_retention")[0].metadata
@@ -101,7 +90,7 @@ def test_retention_drops_whole_partitions_and_the_marts_keep_their_history(
     # The limits come from the environment, not from constants.
     with environment(BUILDS_METRICS_RETENTION_DAYS="30"):
         assert expired_partitions(copy, metrics, now)
-        _retain(copy, tmp_path)
+        run_retention("builds", RETENTION, copy)
         cutoff = metrics.cutoff(now).date()
         assert cutoff.replace(day=1) <= _oldest_day(copy, "raw.build_events", "started_at")
 
