@@ -45,6 +45,10 @@ def get_grouped_window(*_: Any, **__: Any) -> list[dict[str, str]]:
     return get_event_window()
 
 
+def get_catalog_window(*_: Any, **__: Any) -> list[dict[str, str]]:
+    return get_event_window()
+
+
 def get_snapshot_dates(*_: Any, **__: Any) -> list[str]:
     return [_LINT_DAY]
 
@@ -60,6 +64,7 @@ def _sql_macros() -> dict[str, Any]:
         env_var=env_var,
         modules=modules,
         get_event_window=get_event_window,
+        get_catalog_window=get_catalog_window,
         get_snapshot_dates=get_snapshot_dates,
         get_grouped_window=get_grouped_window,
         ref=_relation,
@@ -81,6 +86,7 @@ def _sql_macros() -> dict[str, Any]:
 globals().update(_sql_macros())
 __all__ = [
     "env_var",
+    "get_catalog_window",
     "get_event_window",
     "get_grouped_window",
     "get_snapshot_dates",

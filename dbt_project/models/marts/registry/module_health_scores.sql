@@ -71,31 +71,68 @@ published as (
 
 ),
 
-used_fields as (
+field_reads as (
 
-    {#- The fields of each version read in the window of each snapshot day: a read of a
-        field the schema does not have counts for nothing. -#}
+    {#- Each field read in the window of each snapshot day, once. -#}
+    select distinct
+        as_of_date,
+        module_name,
+        version,
+        message_name,
+        field_name
+    from field_usage
+
+),
+
+known_fields as materialized (
+
+    {#- The read fields the schema has (a read of a field it does not have counts for
+        nothing), each looked up once through the catalog's key (an index probe each:
+        joining the whole field catalog cost more than the rest of the model; materialized,
+        or the planner probes once per snapshot day and read). -#}
     select
-        reads.as_of_date,
         reads.module_name,
         reads.version,
-        count(*) as used_field_count
+        reads.message_name,
+        reads.field_name
     from (
         select distinct
-            field_usage.as_of_date,
-            fields.module_name,
-            fields.version,
-            fields.message_name,
-            fields.field_name
-        from field_usage
-        inner join fields
-            on
-                field_usage.module_name = fields.module_name
-                and field_usage.version = fields.version
-                and field_usage.message_name = fields.message_name
-                and field_usage.field_name = fields.field_name
+            module_name,
+            version,
+            message_name,
+            field_name
+        from field_reads
     ) as reads
-    group by reads.as_of_date, reads.module_name, reads.version
+    cross join lateral (
+        select true as is_known
+        from fields
+        where
+            fields.module_name = reads.module_name
+            and fields.version = reads.version
+            and fields.message_name = reads.message_name
+            and fields.field_name = reads.field_name
+        -- At most one row per key; the limit keeps the lookup a probe of the key's index.
+        limit 1  -- noqa: AM09
+    ) as known
+
+),
+
+used_fields as (
+
+    {#- The fields of each version read in the window of each snapshot day. -#}
+    select
+        field_reads.as_of_date,
+        field_reads.module_name,
+        field_reads.version,
+        count(*) as used_field_count
+    from field_reads
+    inner join known_fields
+        on
+            field_reads.module_name = known_fields.module_name
+            and field_reads.version = known_fields.version
+            and field_reads.message_name = known_fields.message_name
+            and field_reads.field_name = known_fields.field_name
+    group by field_reads.as_of_date, field_reads.module_name, field_reads.version
 
 ),
 
