@@ -110,6 +110,23 @@ org_days as (
 
 ),
 
+storage as (
+
+    {#- Bytes of every version the organization published by the day: one join of its
+        versions, not a scan of the whole catalog per organization and day. -#}
+    select
+        org_days.period_start,
+        org_days.organization_id,
+        coalesce(sum(org_versions.size_bytes), 0)::bigint as storage_bytes
+    from org_days
+    left join org_versions
+        on
+            org_days.organization_id = org_versions.organization_id
+            and org_days.period_start >= org_versions.created_date
+    group by 1, 2
+
+),
+
 final as (
 
     select
@@ -118,19 +135,17 @@ final as (
         coalesce(request_totals.api_requests, 0) as api_requests,
         coalesce(request_totals.downloads, 0) as downloads,
         coalesce(request_totals.compilations, 0) as compilations,
-        (
-            select coalesce(sum(org_versions.size_bytes), 0)
-            from org_versions
-            where
-                org_versions.organization_id = org_days.organization_id
-                and org_versions.created_date <= org_days.period_start
-        )::bigint as storage_bytes,
+        storage.storage_bytes,
         coalesce(request_totals.active_users, 0) as active_users,
         coalesce(module_creations.modules_created, 0) as modules_created,
         coalesce(version_creations.versions_created, 0) as versions_created,
         {{ period_is_complete('org_days.period_start', 'org_days.period_start') }} as is_complete
     from org_days
     inner join data_days on org_days.period_start = data_days.period_start
+    inner join storage
+        on
+            org_days.period_start = storage.period_start
+            and org_days.organization_id = storage.organization_id
     left join coverage on true
     left join request_totals
         on
