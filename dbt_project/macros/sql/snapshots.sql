@@ -9,7 +9,9 @@
 
 {#- SQL: the rows of `relation` whose `date_column` falls in the `days` days ending on each
     snapshot day, with that day as as_of_date: what a snapshot mart reads. One index range per
-    snapshot day. -#}
+    snapshot day, within constant bounds (the first day the earliest snapshot reads, the
+    latest snapshot day): with two snapshot days and only the join condition, PostgreSQL
+    planned a sequential scan of every staged event behind a union (registry_overview). -#}
 {% macro rows_as_of(relation, days, as_of_dates, date_column='period_start') -%}
     select
         as_of.as_of_date,
@@ -17,4 +19,9 @@
     from {{ as_of_dates_relation(as_of_dates) }} as as_of
     inner join {{ relation }} as recent
         on recent.{{ date_column }} between as_of.as_of_date - {{ days - 1 }} and as_of.as_of_date
+    {%- if as_of_dates %}
+    where
+        recent.{{ date_column }}
+        between date '{{ as_of_dates | min }}' - {{ days - 1 }} and date '{{ as_of_dates | max }}'
+    {%- endif %}
 {%- endmacro %}
