@@ -119,13 +119,13 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 
 def tables_of(dbt: DbtProject, source: str) -> list[str]:
-    """A source's staging and mart tables (views and ephemeral models left out): what its
-    incremental runs must leave equal to a full refresh."""
+    """A source's staging, intermediate and mart tables (views and ephemeral models left out):
+    what its incremental runs must leave equal to a full refresh."""
     return sorted(
         f"{node.schema}.{node.alias}"
         for node in dbt.manifest.nodes.values()
         if node.resource_type == "model"
-        and node.fqn[1:3] in (["staging", source], ["marts", source])
+        and node.fqn[1:3] in (["staging", source], ["intermediate", source], ["marts", source])
         and node.config.materialized in ("table", "incremental")
     )
 

@@ -1,16 +1,38 @@
 {#-
     module_stats_daily / _weekly / _monthly: one macro, one grain parameter.
 
-    Every metric is computed from the staged events of the period, so distinct counts
-    (unique users, unique orgs) are exact at each grain and never summed across days.
-    The window is widened to whole periods, so a run touching one day of a week recomputes
-    that whole week (and any period still marked incomplete).
+    Distinct counts (unique users, unique orgs) are exact at each grain and never summed
+    across days. The window is widened to whole periods, so a run touching one day of a week
+    recomputes that whole week (and any period still marked incomplete).
+
+    Days and weeks are computed from the staged events of the period. A month counts its
+    distinct users and organizations from int_registry__module_members_monthly (each member
+    of a month once, added day by day) and sums its additive counts from module_stats_daily:
+    recomputing the month to date from its events sorted some 200,000 events every run.
 -#}
 {% macro module_stats_rollup(grain) %}
 
 {%- set window = get_event_window(grain, reopen_incomplete=true) %}
 
-with activity as (
+with {% if grain == 'month' -%}
+
+days as (
+
+    select * from {{ ref('module_stats_daily') }}
+    where {{ in_window('period_start', window) }}
+
+),
+
+members as (
+
+    select * from {{ ref('int_registry__module_members_monthly') }}
+    where {{ in_window('period_start', window) }}
+
+),
+
+{% else -%}
+
+activity as (
 
     select * from {{ ref('int_registry__activity') }}
     where {{ in_window('event_date', window) }}
@@ -23,6 +45,8 @@ downloads as (
     where {{ in_window('event_date', window) }}
 
 ),
+
+{% endif -%}
 
 compilations as (
 
@@ -37,6 +61,55 @@ coverage as (
     where source = 'registry'
 
 ),
+
+{% if grain == 'month' -%}
+
+download_totals as (
+
+    {#- The additive counts: the sum of the month's days (exact integers). -#}
+    select
+        {{ truncate_to_period('period_start', grain) }} as period_start,
+        module_name,
+        sum(view_count)::bigint as view_count,
+        sum(download_count)::bigint as download_count,
+        sum(failed_download_count)::bigint as failed_download_count,
+        sum(cache_hit_download_count)::bigint as cache_hit_download_count,
+        sum(total_download_bytes)::bigint as total_download_bytes
+    from days
+    group by 1, 2
+
+),
+
+member_counts as (
+
+    select
+        period_start,
+        module_name,
+        count(*) filter (where member_kind = 'user') as unique_users,
+        count(*) filter (where member_kind = 'organization') as unique_orgs
+    from members
+    group by 1, 2
+
+),
+
+audience as (
+
+    {#- A module has a month when it has a day in it (a request of any kind). -#}
+    select
+        download_totals.period_start,
+        download_totals.module_name,
+        download_totals.view_count,
+        coalesce(member_counts.unique_users, 0) as unique_users,
+        coalesce(member_counts.unique_orgs, 0) as unique_orgs
+    from download_totals
+    left join member_counts
+        on
+            download_totals.period_start = member_counts.period_start
+            and download_totals.module_name = member_counts.module_name
+
+),
+
+{% else -%}
 
 audience as (
 
@@ -64,6 +137,8 @@ download_totals as (
     group by 1, 2
 
 ),
+
+{% endif -%}
 
 compilation_totals as (
 
