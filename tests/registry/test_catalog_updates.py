@@ -15,7 +15,8 @@ from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import Warehouse
 from tests.dbt_support import DbtProject
-from tests.recompute import Row, fetch
+from tests.recompute import Row, assert_rows_match, close, fetch, keyed
+from tests.registry import recompute as expected
 from tests.registry.recompute import RawRegistry, assert_every_mart_matches
 
 pytestmark = pytest.mark.dbt
@@ -180,3 +181,27 @@ def test_a_catalog_update_reaches_every_mart_after_a_bare_build(
     dbt("build", "--select", *REGISTRY_MODELS)
 
     assert_every_mart_matches(warehouse, RawRegistry.read(warehouse))
+
+    # Then a schema change and a partition's run (an explicit window of one day): the schema
+    # shape is rebuilt whatever the window (get_catalog_window), so the day's health scores
+    # the current schema, as a recomputation from raw does.
+    raw = RawRegistry.read(warehouse)
+    day = raw.complete_through
+    deeper = [{**field, "is_deprecated": True, "nesting_depth": 9} for field in fields]
+    result = loader.load_file(warehouse, _write(tmp_path / "schema_fields__deeper.csv", deeper))
+    assert result.rows_loaded == len(fields)
+    dbt("run", "--select", *REGISTRY_MODELS, min_date=str(day), max_date=str(day))
+
+    raw = RawRegistry.read(warehouse)
+    health = fetch(
+        warehouse, f"select * from marts.module_health_scores where as_of_date = '{day}'"
+    )
+    assert_rows_match(
+        keyed(health, "module_name", "version"), expected.health_scores(raw, day), close
+    )
+    deepest = {
+        r["max_nesting_depth"]
+        for r in health
+        if (r["module_name"], r["version"]) == (fields[0]["module_name"], fields[0]["version"])
+    }
+    assert deepest == {9}
