@@ -15,7 +15,12 @@
     set instead of sorting the month's events again.
 -#}
 
+{#- A first build takes every day, even in a run given a window: a month's counts read the
+    whole month's set, so a set holding only the window's days would make them silently
+    wrong until a later run built the rest (that run, reading the days left pending, then
+    adds nothing). -#}
 {%- set window = get_event_window('day') %}
+{%- set window = window if is_incremental() else none %}
 
 with activity as (
 
