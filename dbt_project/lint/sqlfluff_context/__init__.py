@@ -49,6 +49,10 @@ def get_catalog_window(*_: Any, **__: Any) -> list[dict[str, str]]:
     return get_event_window()
 
 
+def get_append_window(*_: Any, **__: Any) -> list[dict[str, str]]:
+    return get_event_window()
+
+
 def get_snapshot_dates(*_: Any, **__: Any) -> list[str]:
     return [_LINT_DAY]
 
@@ -80,6 +84,7 @@ def _sql_macros() -> dict[str, Any]:
         modules=modules,
         get_event_window=get_event_window,
         get_catalog_window=get_catalog_window,
+        get_append_window=get_append_window,
         get_snapshot_dates=get_snapshot_dates,
         get_grouped_window=get_grouped_window,
         ref=_relation,
@@ -108,6 +113,7 @@ globals().update(_sql_macros())
 __all__ = [
     "adapter",
     "env_var",
+    "get_append_window",
     "get_catalog_window",
     "get_event_window",
     "get_grouped_window",

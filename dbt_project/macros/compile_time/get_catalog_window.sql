@@ -13,6 +13,10 @@
     Records the run in the run log, so models downstream learn which days changed.
 -#}
 {% macro get_catalog_window() -%}
+    {{ return(adapter.dispatch('get_catalog_window')()) }}
+{%- endmacro %}
+
+{% macro default__get_catalog_window() -%}
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}
@@ -36,4 +40,15 @@
     {%- endif -%}
     {%- set window = record_run(ctes, computed, 'event') -%}
     {{ return(window if is_incremental() else none) }}
+{%- endmacro %}
+
+{#- The event days a model that only ever adds rows reads in this run. PostgreSQL adds what is
+    new (strategy insert_new): the run's days. Spark replaces whole partitions
+    (insert_overwrite): the run's days widened to whole periods of `grain`, its partition. -#}
+{% macro get_append_window(grain) -%}
+    {{ return(adapter.dispatch('get_append_window')(grain)) }}
+{%- endmacro %}
+
+{% macro default__get_append_window(grain) -%}
+    {{ return(get_event_window('day')) }}
 {%- endmacro %}

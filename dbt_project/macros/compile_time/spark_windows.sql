@@ -113,3 +113,13 @@
     {%- endif -%}
     {{ return({'first_event_date': none, 'complete_through': none}) }}
 {%- endmacro %}
+
+{#- No run log on Spark: a catalog model is rebuilt whole by every run (insert_overwrite
+    rewrites each of its partitions). -#}
+{% macro spark__get_catalog_window() -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro spark__get_append_window(grain) -%}
+    {{ return(get_event_window(grain)) }}
+{%- endmacro %}

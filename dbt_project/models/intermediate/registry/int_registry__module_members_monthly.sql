@@ -1,6 +1,5 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='insert_new',
     unique_key='period_start',
     indexes=[{
         'columns': ['period_start', 'module_name', 'member_kind', 'member_id'], 'unique': true
@@ -10,8 +9,8 @@
 {#-
     Each user and each organization with a request (download, view or compilation) of a
     module in a month, once: what module_stats_monthly counts for its exact distinct counts.
-    A run adds the members of its window's days (strategy insert_new), so a one-day run
-    reads one day of events, and the monthly rollup counts the month's members from this
+    A run adds the members of its window's days (strategy insert_new; on Spark it rewrites
+    the window's whole months), so a one-day run reads one day of events, and the monthly rollup counts the month's members from this
     set instead of sorting the month's events again.
 -#}
 
@@ -19,7 +18,7 @@
     whole month's set, so a set holding only the window's days would make them silently
     wrong until a later run built the rest (that run, reading the days left pending, then
     adds nothing). -#}
-{%- set window = get_event_window('day') %}
+{%- set window = get_append_window('month') %}
 {%- set window = window if is_incremental() else none %}
 
 with activity as (
