@@ -291,6 +291,29 @@ def _launch(component: Component, settings: ClusterSettings, env: dict[str, str]
     return process.pid
 
 
+def free_ports(count: int) -> list[int]:
+    """Ports nothing listens on now (bound to 0 and released together, so all differ): a
+    second cluster beside an engineer's (the tests, the benchmark)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind((HOST, 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
+def isolated_env(home: Path, lake: Path) -> dict[str, str]:
+    """Environment variables of a cluster of its own: in the folders given, on free ports."""
+    master, master_ui, thrift, thrift_ui = free_ports(4)
+    return {
+        "WAREHOUSE_SPARK_DIR": str(home),
+        "WAREHOUSE_LAKE_DIR": str(lake),
+        "SPARK_MASTER_PORT": str(master),
+        "SPARK_MASTER_UI_PORT": str(master_ui),
+        "SPARK_THRIFT_PORT": str(thrift),
+        "SPARK_THRIFT_UI_PORT": str(thrift_ui),
+    }
+
+
 def _port_answers(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(1)

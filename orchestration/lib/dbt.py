@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import psycopg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from packaging.version import Version
@@ -35,7 +34,7 @@ from packaging.version import Version
 from ingest.warehouse import Warehouse
 from orchestration.lib.partitions import window_vars
 from orchestration.lib.resources import WarehouseResource
-from orchestration.lib.settings import DBT_PRODUCTION_TARGET, DBT_PROJECT_DIR
+from orchestration.lib.settings import DBT_PRODUCTION_TARGET, DBT_PROJECT_DIR, DBT_SPARK_TARGET
 from orchestration.lib.translator import WarehouseTranslator
 
 MODEL_LAYERS = ("staging", "intermediate", "marts")
@@ -69,10 +68,8 @@ class WarehouseDbtCli(DbtCliResource):
         return Version(version("dbt-core"))
 
 
-def dbt_resource(project: DbtProject) -> DbtCliResource:
-    return WarehouseDbtCli(
-        project_dir=project, dbt_executable=dbt_executable(), target=DBT_PRODUCTION_TARGET
-    )
+def dbt_resource(project: DbtProject, target: str = DBT_PRODUCTION_TARGET) -> DbtCliResource:
+    return WarehouseDbtCli(project_dir=project, dbt_executable=dbt_executable(), target=target)
 
 
 @contextmanager
@@ -97,9 +94,10 @@ def dbt_environment(warehouse: Warehouse, window: Mapping[str, str]) -> Iterator
             os.environ.pop(name, None) if value is None else os.environ.update({name: value})
 
 
-def _manifest_is_current(manifest: Path, database: str) -> bool:
-    """Newer than every project file, and parsed for this database (relation names carry it)
-    and for the production target (a folder's schema as it is, not a dev schema)."""
+def _manifest_is_current(manifest: Path, database: str, target: str) -> bool:
+    """Newer than every project file, and parsed for this target's adapter and database
+    (relation names carry it) and for a production target (a folder's schema as it is, not
+    a dev schema)."""
     if not manifest.exists():
         return False
     built = manifest.stat().st_mtime
@@ -109,27 +107,38 @@ def _manifest_is_current(manifest: Path, database: str) -> bool:
     )  # fmt: skip
     if any(p.stat().st_mtime > built for p in sources):
         return False
-    nodes = json.loads(manifest.read_text())["nodes"].values()
+    parsed = json.loads(manifest.read_text())
+    if parsed["metadata"].get("adapter_type") != target_adapter(target):
+        return False
+    spark = target == DBT_SPARK_TARGET  # no databases on Spark: a relation is <schema>.<name>
     return all(
-        node.get("database") in (None, database)
+        (spark or node.get("database") in (None, database))
         and node["config"].get("schema") in (None, node.get("schema"))
-        for node in nodes
+        for node in parsed["nodes"].values()
     )
 
 
-def prepare_manifest(project: DbtProject, warehouse: Warehouse) -> Path:
-    """Parses the project when its manifest is missing, stale, or made for another database.
+def target_adapter(target: str) -> str:
+    """The dbt adapter of a target of profiles.yml (the spark target's, else postgres)."""
+    return "spark" if target == DBT_SPARK_TARGET else "postgres"
+
+
+def prepare_manifest(
+    project: DbtProject, warehouse: Warehouse, target: str = DBT_PRODUCTION_TARGET
+) -> Path:
+    """Parses the project when its manifest is missing, stale, or made for another target or
+    database.
 
     Runs when the code location loads (not at import), so `make ui` needs no manual
     `dbt parse`, and an edited model is picked up on reload.
     """
     manifest = project.manifest_path
-    if _manifest_is_current(manifest, warehouse.dbname):
+    if _manifest_is_current(manifest, warehouse.dbname, target):
         return manifest
     subprocess.run(
         [dbt_executable(), "parse", "--quiet",
          "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target", DBT_PRODUCTION_TARGET],
+         "--target", target],
         check=True,
         env={**os.environ, **warehouse.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )  # fmt: skip
@@ -160,20 +169,20 @@ COUNTED_MATERIALIZATIONS = ("table", "incremental")
 
 
 def _row_counts(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, relations: Mapping[str, str]
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, relations: Mapping[str, str]
 ) -> dict[str, int]:
-    """Rows per dbt node (unique_id -> "schema"."relation"), in one statement; none (with a
-    warning) if the statement fails: the counts must not cost the run its materializations."""
+    """Rows per dbt node (unique_id -> quoted relation), in one statement on the models'
+    engine; none (with a warning) if the statement fails: the counts must not cost the run its
+    materializations."""
     if not relations:
         return {}
-    ids = list(relations)
     counts = " union all ".join(
-        f"select %s, count(*) from {relations[unique_id]}" for unique_id in ids
+        "select '{}', count(*) from {}".format(unique_id.replace("'", "''"), relation)
+        for unique_id, relation in relations.items()
     )
     try:
-        with warehouse.cursor() as cursor:
-            return {uid: int(rows) for uid, rows in cursor.execute(counts, ids).fetchall()}
-    except psycopg.Error as error:
+        return {uid: int(rows) for uid, rows in warehouse.fetchall(counts)}
+    except Exception as error:  # psycopg's or the Thrift client's: a warning either way
         context.log.warning(f"row counts not recorded: {error}")
         return {}
 
@@ -231,13 +240,13 @@ def _stream(
     # Schema and name, not the manifest's relation_name: that names the database it was
     # parsed for, and the run's may be another (a copy, a test database).
     relations = {
-        uid: f'"{nodes[uid]["schema"]}"."{nodes[uid]["alias"]}"'
+        uid: warehouse.relation(nodes[uid]["schema"], nodes[uid]["alias"])
         for event in events
         if isinstance(event, dg.Output | dg.AssetMaterialization)
         and (uid := _unique_id(event)) in nodes
         and nodes[uid]["config"]["materialized"] in COUNTED_MATERIALIZATIONS
     }
-    counts = _row_counts(context, warehouse.get(), relations)
+    counts = _row_counts(context, warehouse, relations)
     for event in events:
         if isinstance(event, dg.Output | dg.AssetMaterialization):
             rows = counts.get(_unique_id(event) or "")

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -26,15 +24,6 @@ pytestmark = pytest.mark.spark
 
 if cluster.find_spec("pyspark") is None:
     pytest.skip("pyspark is not installed (pip install -e '.[spark]')", allow_module_level=True)
-
-
-def _free_ports(count: int) -> list[int]:
-    """Ports nothing listens on now (bound to 0 and released together, so all differ)."""
-    with ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind((cluster.HOST, 0))
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -64,15 +53,9 @@ def _alive(pids: set[int]) -> set[int]:
 
 @pytest.fixture(scope="module")
 def cluster_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    master, master_ui, thrift, thrift_ui = _free_ports(4)
     env = {
         **os.environ,
-        "WAREHOUSE_SPARK_DIR": str(tmp_path_factory.mktemp("spark")),
-        "WAREHOUSE_LAKE_DIR": str(tmp_path_factory.mktemp("lake")),
-        "SPARK_MASTER_PORT": str(master),
-        "SPARK_MASTER_UI_PORT": str(master_ui),
-        "SPARK_THRIFT_PORT": str(thrift),
-        "SPARK_THRIFT_UI_PORT": str(thrift_ui),
+        **cluster.isolated_env(tmp_path_factory.mktemp("spark"), tmp_path_factory.mktemp("lake")),
         # Small JVMs: the test proves placement, not capacity.
         "SPARK_WORKER_MEMORY": "1g",
         "SPARK_DRIVER_MEMORY": "1g",
