@@ -149,6 +149,8 @@ def thrift_conf(settings: ClusterSettings) -> dict[str, str]:
         "spark.cores.max": str(settings.workers),
         "spark.ui.port": str(settings.thrift_ui_port),
         "spark.sql.warehouse.dir": str(settings.home / "warehouse"),
+        # Days are UTC days whatever the machine's zone (the lake's timestamps are UTC).
+        "spark.sql.session.timeZone": "UTC",
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={metastore};create=true"
         ),
