@@ -46,12 +46,14 @@ def pointed_at(warehouse: Warehouse) -> AbstractContextManager[None]:
 class DbtProject:
     """The project's dbt, pointed at one database, with its own target and log folders."""
 
-    def __init__(self, warehouse: Warehouse, work_dir: Path) -> None:
+    def __init__(
+        self, warehouse: Warehouse, work_dir: Path, target: str = DBT_PRODUCTION_TARGET
+    ) -> None:
         self.warehouse = warehouse
         self.common = [
             "--project-dir", str(DBT_PROJECT_DIR),
             "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target", DBT_PRODUCTION_TARGET,
+            "--target", target,
             "--target-path", str(work_dir / "target"),
             "--log-path", str(work_dir / "logs"),
             "--quiet",

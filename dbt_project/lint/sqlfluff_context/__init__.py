@@ -53,6 +53,21 @@ def _relation(*names: str) -> str:
     return ".".join(names)
 
 
+class _Adapter:
+    """`adapter.dispatch` as dbt does it on PostgreSQL: a macro's postgres__ version, else
+    its default__ one (macros/sql/engine.sql and the other dispatched macros); the lint sees
+    the SQL PostgreSQL runs."""
+
+    def __init__(self) -> None:
+        self.macros: dict[str, Any] = {}
+
+    def dispatch(self, name: str, macro_namespace: str | None = None) -> Any:
+        return self.macros.get(f"postgres__{name}") or self.macros[f"default__{name}"]
+
+
+adapter = _Adapter()
+
+
 def _sql_macros() -> dict[str, Any]:
     environment = jinja2.Environment(extensions=["jinja2.ext.do"])
     environment.globals.update(
@@ -64,22 +79,29 @@ def _sql_macros() -> dict[str, Any]:
         get_grouped_window=get_grouped_window,
         ref=_relation,
         source=_relation,
+        adapter=adapter,
     )
+    # dbt's return() hands a value back to the caller; the dispatching macros return the
+    # rendered SQL of the version dispatched to, which plain Jinja outputs the same way.
+    environment.globals["return"] = lambda value: value
     files = sorted(
         path
         for path in (PROJECT_DIR / "macros").glob("*/*.sql")
         if path.parent.name not in NOT_SQL_MACRO_FOLDERS
     )
     module = environment.from_string("\n".join(p.read_text() for p in files)).module
-    return {
+    macros = {
         name: macro
         for name, macro in vars(module).items()
         if isinstance(macro, jinja2.runtime.Macro)
     }
+    adapter.macros.update(macros)
+    return macros
 
 
 globals().update(_sql_macros())
 __all__ = [
+    "adapter",
     "env_var",
     "get_event_window",
     "get_grouped_window",

@@ -17,6 +17,10 @@
       its own, so they get their final numbers and flag once complete.
 -#}
 {% macro get_event_window(grain='day', period_column=none, reopen_incomplete=false) -%}
+    {{ return(adapter.dispatch('get_event_window')(grain, period_column, reopen_incomplete)) }}
+{%- endmacro %}
+
+{% macro default__get_event_window(grain, period_column, reopen_incomplete) -%}
     {%- set first_day, last_day = get_requested_dates() -%}
     {%- if not execute -%}
         {{ return([]) }}

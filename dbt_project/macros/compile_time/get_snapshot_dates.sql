@@ -14,6 +14,10 @@
     kept, recomputed from today's data.
 -#}
 {% macro get_snapshot_dates(reads_days, source_name) -%}
+    {{ return(adapter.dispatch('get_snapshot_dates')(reads_days, source_name)) }}
+{%- endmacro %}
+
+{% macro default__get_snapshot_dates(reads_days, source_name) -%}
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}

@@ -18,6 +18,14 @@
 
 {#- on-run-start: the log table, created once per target. -#}
 {% macro create_run_log() -%}
+    {{ return(adapter.dispatch('create_run_log')()) }}
+{%- endmacro %}
+
+{#- Spark keeps no run log: its window comes only from the vars (spark_windows.sql). -#}
+{% macro spark__create_run_log() -%}
+{%- endmacro %}
+
+{% macro default__create_run_log() -%}
     create schema if not exists {{ adapter.quote(target.schema) }};
     create table if not exists {{ run_log_relation() }} (
         model         text           not null,
@@ -41,6 +49,13 @@
 
 {#- Post-hook of every incremental model: its run counts once its data commits. -#}
 {% macro mark_run_succeeded() -%}
+    {{ return(adapter.dispatch('mark_run_succeeded')()) }}
+{%- endmacro %}
+
+{% macro spark__mark_run_succeeded() -%}
+{%- endmacro %}
+
+{% macro default__mark_run_succeeded() -%}
     {%- if model.config.materialized == 'incremental' -%}
         update {{ run_log_relation() }}
         set succeeded_xid = pg_current_xact_id()

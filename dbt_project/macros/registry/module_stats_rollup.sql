@@ -72,7 +72,7 @@ compilation_totals as (
         module_name,
         count(*) as compilation_count,
         count(*) filter (where is_success) as compilation_success_count,
-        avg(duration_ms)::double precision as avg_compilation_duration_ms
+        avg(duration_ms)::{{ type_double() }} as avg_compilation_duration_ms
     from compilations
     group by 1, 2
 

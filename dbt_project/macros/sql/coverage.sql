@@ -11,7 +11,7 @@
     select
         event_tables.source,
         min(event_tables.first_event_date) as first_event_date,
-        (min(event_tables.last_finished_at) at time zone 'UTC')::date - 1 as complete_through,
+        {{ utc_date('min(event_tables.last_finished_at)') }} - 1 as complete_through,
         min(event_tables.last_finished_at) as loaded_through
     from (
         select

@@ -12,14 +12,14 @@
             ~ " Set it to a long random value, or `eval \"$(make -s env)\"` for the embedded"
             ~ " warehouse") }}
     {%- endif -%}
-    encode(sha256(convert_to('{{ salt }}' || {{ column }}::text, 'UTF8')), 'hex')
+    {{ sha256_hex("'" ~ salt ~ "' || cast(" ~ column ~ " as " ~ type_text() ~ ")") }}
 {%- endmacro %}
 
 {#- The kind of client behind a user agent: cli, sdk, browser or other. -#}
 {% macro client_family(user_agent) -%}
     case
         when {{ user_agent }} like 'spoke-cli/%' then 'cli'
-        when {{ user_agent }} ~ '^spoke-[a-z]+-sdk/' then 'sdk'
+        when {{ matches_regex(user_agent, '^spoke-[a-z]+-sdk/') }} then 'sdk'
         when {{ user_agent }} like 'Mozilla/%' then 'browser'
         else 'other'
     end
@@ -27,5 +27,5 @@
 
 {#- The product/version token at the start of a user agent, e.g. `spoke-cli/1.4.2`. -#}
 {% macro client_name(user_agent) -%}
-    substring({{ user_agent }} from '^([A-Za-z0-9._-]+)/')
+    {{ regex_group(user_agent, '^([A-Za-z0-9._-]+)/') }}
 {%- endmacro %}

@@ -24,7 +24,7 @@ daily as (
         count(*) as compilation_count,
         count(*) filter (where is_success) as success_count,
         count(*) filter (where not is_success) as failure_count,
-        avg(duration_ms)::double precision as avg_duration_ms,
+        avg(duration_ms)::{{ type_double() }} as avg_duration_ms,
         percentile_cont(0.5) within group (order by duration_ms) as p50_duration_ms,
         percentile_cont(0.95) within group (order by duration_ms) as p95_duration_ms,
         percentile_cont(0.99) within group (order by duration_ms) as p99_duration_ms,
@@ -40,8 +40,8 @@ final as (
 
     select
         daily.*,
-        daily.failure_count::double precision / daily.compilation_count as failure_rate,
-        daily.cache_hit_count::double precision / daily.compilation_count as cache_hit_rate,
+        daily.failure_count::{{ type_double() }} / daily.compilation_count as failure_rate,
+        daily.cache_hit_count::{{ type_double() }} / daily.compilation_count as cache_hit_rate,
         {{ period_is_complete('daily.period_start', 'daily.period_start') }} as is_complete
     from daily
     left join coverage on true

@@ -1,5 +1,5 @@
 {{ config(
-    unique_key='as_of_date', indexes=[{'columns': ['as_of_date', 'module_name', 'version']}]
+    unique_key='as_of_date', partition_by='as_of_date', indexes=[{'columns': ['as_of_date', 'module_name', 'version']}]
 ) }}
 
 {#-
@@ -59,15 +59,21 @@ published as (
         as_of.as_of_date,
         versions.module_name,
         versions.version,
-        count(*) filter (
-            where versions.is_breaking_change and versions.created_date > as_of.as_of_date - 90
-        ) over by_module as breaking_changes_90d,
+        sum(
+            case
+                when
+                    versions.is_breaking_change
+                    and versions.created_date > as_of.as_of_date - 90
+                    then 1
+                else 0
+            end
+        ) over (partition by as_of.as_of_date, versions.module_name) as breaking_changes_90d,
         first_value(versions.version) over (
-            by_module order by versions.created_at desc
+            partition by as_of.as_of_date, versions.module_name
+            order by versions.created_at desc
         ) as latest_version
     from as_of
     inner join versions on as_of.as_of_date >= versions.created_date
-    window by_module as (partition by as_of.as_of_date, versions.module_name)
 
 ),
 
@@ -152,9 +158,9 @@ shape as (
     select
         *,
         case
-            when message_count > 0 then field_count::numeric / message_count else 0
+            when message_count > 0 then {{ exact_number('field_count') }} / message_count else 0
         end as avg_fields_per_message,
-        breaking_changes_90d / 3.0 as breaking_changes_per_month
+        {{ exact_number('breaking_changes_90d') }} / 3.0 as breaking_changes_per_month
     from inputs
 
 ),
@@ -166,21 +172,21 @@ components as (
         -- complexity 0-100: entities, fields per entity, nesting depth (higher = more complex)
         least(
             100,
-            40 * least(message_count / 20.0, 1)
+            40 * least({{ exact_number('message_count') }} / 20.0, 1)
             + 35 * least(avg_fields_per_message / 25.0, 1)
-            + 25 * least(max_nesting_depth / 5.0, 1)
+            + 25 * least({{ exact_number('max_nesting_depth') }} / 5.0, 1)
         ) as complexity,
         -- maintainability 0-100: wide messages, deep nesting and many imports cost points
         100
         - 50 * least(avg_fields_per_message / 30.0, 1)
-        - 30 * least(max_nesting_depth / 6.0, 1)
-        - 20 * least(dependency_count / 10.0, 1) as maintainability_score,
+        - 30 * least({{ exact_number('max_nesting_depth') }} / 6.0, 1)
+        - 20 * least({{ exact_number('dependency_count') }} / 10.0, 1) as maintainability_score,
         case
-            when field_count > 0 then 100 * (1 - unused_field_count::numeric / field_count)
+            when field_count > 0 then 100 * (1 - {{ exact_number('unused_field_count') }} / field_count)
             else 100
         end as unused_field_score,
         case
-            when field_count > 0 then 100 * (1 - deprecated_field_count::numeric / field_count)
+            when field_count > 0 then 100 * (1 - {{ exact_number('deprecated_field_count') }} / field_count)
             else 100
         end as deprecated_field_score,
         greatest(0, 100 - 25 * breaking_changes_per_month) as breaking_change_score
@@ -230,17 +236,15 @@ final as (
         {{ round_half_up('breaking_changes_per_month', 2) }}::numeric(8, 2) as breaking_changes_per_month,
         dependency_count,
         dependent_count,
-        array_remove(array[
-            case when complexity > 70 then 'split_large_module' end,
-            case when unused_field_count > 5 then 'remove_unused_fields' end,
-            case when deprecated_field_count > 3 then 'clean_up_deprecations' end,
-            case when breaking_changes_per_month > 2 then 'reduce_breaking_changes' end,
-            case
-                when dependent_count >= {{ var('high_impact_dependents') }}
-                    then 'coordinate_with_dependents'
-            end
-        ], null)::text [] as recommendations,
-        'health-v1'::text as formula_version
+        {{ text_array_without_nulls([
+            "case when complexity > 70 then 'split_large_module' end",
+            "case when unused_field_count > 5 then 'remove_unused_fields' end",
+            "case when deprecated_field_count > 3 then 'clean_up_deprecations' end",
+            "case when breaking_changes_per_month > 2 then 'reduce_breaking_changes' end",
+            "case when dependent_count >= " ~ var('high_impact_dependents')
+            ~ " then 'coordinate_with_dependents' end",
+        ]) }} as recommendations,
+        cast('health-v1' as {{ type_text() }}) as formula_version
     from scored
 
 )

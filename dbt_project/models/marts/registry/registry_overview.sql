@@ -1,4 +1,4 @@
-{{ config(unique_key='as_of_date') }}
+{{ config(unique_key='as_of_date', partition_by='as_of_date') }}
 
 {%- set as_of_dates = get_snapshot_dates(30, 'registry') %}
 
@@ -37,7 +37,7 @@ download_totals as (
     select
         as_of_date,
         coalesce(sum(download_count), 0)::bigint as downloads_30d,
-        sum(cache_hit_download_count)::double precision
+        sum(cache_hit_download_count)::{{ type_double() }}
         / nullif(sum(download_count), 0) as cache_hit_rate_30d
     from daily
     group by as_of_date

@@ -1,4 +1,4 @@
-{{ config(unique_key='as_of_date') }}
+{{ config(unique_key='as_of_date', partition_by='as_of_date') }}
 
 {%- set as_of_dates = get_snapshot_dates(30, 'registry') %}
 

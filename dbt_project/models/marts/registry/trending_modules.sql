@@ -1,4 +1,4 @@
-{{ config(unique_key='as_of_date', indexes=[{'columns': ['as_of_date', 'trend_rank']}]) }}
+{{ config(unique_key='as_of_date', partition_by='as_of_date', indexes=[{'columns': ['as_of_date', 'trend_rank']}]) }}
 
 {#-
     Growth of the last 7 complete days against the 7 before, ranked two ways:
@@ -43,9 +43,9 @@ scored as (
         previous_downloads,
         case
             when previous_downloads > 0
-                then (current_downloads - previous_downloads)::double precision / previous_downloads
+                then (current_downloads - previous_downloads)::{{ type_double() }} / previous_downloads
         end as growth_rate,
-        (current_downloads - previous_downloads)::double precision
+        (current_downloads - previous_downloads)::{{ type_double() }}
         / greatest(previous_downloads, {{ var('trending_min_downloads') }}) as trend_score,
         previous_downloads = 0 as is_new
     from weeks

@@ -12,7 +12,7 @@ renamed as (
         event_id,
         started_at,
         completed_at,
-        (started_at at time zone 'UTC')::date as event_date,
+        {{ utc_date('started_at') }} as event_date,
         organization_id,
         user_id,
         module_name,

@@ -11,7 +11,7 @@ renamed as (
     select
         event_id,
         downloaded_at,
-        (downloaded_at at time zone 'UTC')::date as event_date,
+        {{ utc_date('downloaded_at') }} as event_date,
         user_id,
         organization_id,
         module_name,

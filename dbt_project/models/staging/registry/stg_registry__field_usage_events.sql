@@ -14,7 +14,7 @@ renamed as (
     select
         event_id,
         used_at,
-        (used_at at time zone 'UTC')::date as event_date,
+        {{ utc_date('used_at') }} as event_date,
         organization_id,
         module_name,
         version,

@@ -12,7 +12,7 @@ renamed as (
         module_name,
         version,
         created_at,
-        (created_at at time zone 'UTC')::date as created_date,
+        {{ utc_date('created_at') }} as created_date,
         created_by as created_by_user_id,
         is_breaking_change,
         size_bytes,

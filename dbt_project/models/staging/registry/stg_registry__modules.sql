@@ -12,7 +12,7 @@ renamed as (
         module_name,
         organization_id,
         created_at,
-        (created_at at time zone 'UTC')::date as created_date,
+        {{ utc_date('created_at') }} as created_date,
         description,
         _loaded_at as valid_from
     from source
