@@ -27,6 +27,7 @@ from orchestration.lib.dbt import (
     build_source_dbt_assets,
     dbt_project,
     dbt_resource,
+    excluded_resources,
     has_models,
     prepare_manifest,
 )
@@ -92,8 +93,9 @@ def build_source_parts(
     if source.refresh_every:
         partitions = with_today(partitions)
     models = build_source_dbt_assets(
-        project, source.name, partitions, translator, settings.dbt_state_dir
-    )
+        project, source.name, partitions, translator, settings.dbt_state_dir,
+        excluded_resources(dbt_target(settings.engine)),
+    )  # fmt: skip
     if source.refresh_every:
         models = with_freshness(models, intraday_model_freshness(source.refresh_every))
     elif model_limit is not None:

@@ -4,6 +4,10 @@ The runs land in the same Dagster instance (DAGSTER_HOME) that `make ui` shows, 
 demo the UI has the whole history: the load, then per source system with models one backfill
 run over every day of data (one dbt call: rollups, and a snapshot as of every day), and every
 check's result.
+
+With WAREHOUSE_ENGINE=spark the models build on the Spark cluster of `make cluster` (started
+here when it is not running): the load job also exports the loads to the lake, only the
+registry has models there, and the summary is read through the cluster's Thrift server.
 """
 
 import argparse

@@ -6,8 +6,6 @@ writes the event days of every load since the last export, so the lake follows e
 the models (whose dbt sources are these tables, keyed lake/<table>) read what was loaded.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator, Mapping, Sequence
 
 import dagster as dg
