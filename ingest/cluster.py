@@ -340,8 +340,11 @@ def _wait(
 ) -> None:
     """Polls until ready(); one line naming the log when the JVM died or time ran out."""
     deadline = time.monotonic() + START_TIMEOUT
+    pid = int(component.pid_file(settings).read_text())
     while not ready():
-        if running_pid(component, settings) is None:
+        # Whether the process lives, not its command line: that is briefly empty while the
+        # launch scripts exec the JVM.
+        if not Path(f"/proc/{pid}").exists() or _zombie(pid):
             raise ClusterError(f"{what} exited while starting: see {component.log_file(settings)}")
         if time.monotonic() > deadline:
             raise ClusterError(
