@@ -151,11 +151,13 @@ def run_dbt(
     work: Path,
     *args: str,
     selection: Sequence[str],
+    target: str = DBT_PRODUCTION_TARGET,
     **dbt_vars: str,
 ) -> tuple[float, float]:
     """Runs the dbt CLI as a user would; returns (database seconds, model seconds).
 
-    Database seconds add up what PostgreSQL took for every statement of the run (dbt's debug
+    Database seconds add up what the database (PostgreSQL, or Spark for target spark) took
+    for every statement of the run (dbt's debug
     log times each one); model seconds are dbt's execution time per model, its own work and
     round trips included.
 
@@ -166,12 +168,16 @@ def run_dbt(
     command = [
         str(Path(sys.executable).parent / "dbt"), *args, "--select", *selection, *excluded,
         "--project-dir", str(PROJECT_ROOT / "dbt_project"),
-        "--profiles-dir", str(PROJECT_ROOT / "dbt_project"), "--target", DBT_PRODUCTION_TARGET,
+        "--profiles-dir", str(PROJECT_ROOT / "dbt_project"), "--target", target,
         "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet",
     ]  # fmt: skip
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
-    environment = {**os.environ, **warehouse.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    environment = {
+        **os.environ, **warehouse.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # The window in the environment too: the spark target reads it only there.
+        **{f"WAREHOUSE_WINDOW_{bound.upper()}": day for bound, day in dbt_vars.items()},
+    }  # fmt: skip
     log = work / "logs" / "dbt.log"
     log.unlink(missing_ok=True)
     subprocess.run(command, check=True, env=environment)
@@ -186,18 +192,26 @@ def model_times(work: Path) -> dict[str, float]:
     return {r["unique_id"].rsplit(".", 1)[-1]: r["execution_time"] for r in results}
 
 
-def day_runs(warehouse: Warehouse, work: Path, selection: Sequence[str], day: str) -> Result:
+def day_runs(
+    warehouse: Warehouse,
+    work: Path,
+    selection: Sequence[str],
+    day: str,
+    target: str = DBT_PRODUCTION_TARGET,
+) -> Result:
     """One warm-up run of a one-day window, then the median of DAY_REPEATS runs.
 
     The warm-up does the same work as the measured runs, so they all find the same rows in
     cache and the same rows to replace.
     """
     window = {"min_date": day, "max_date": day}
-    run_dbt(warehouse, work, "run", selection=selection, **window)
+    run_dbt(warehouse, work, "run", selection=selection, target=target, **window)
     runs, per_model = [], []
     for _ in range(DAY_REPEATS):
         started = time.perf_counter()
-        sql_s, models_s = run_dbt(warehouse, work, "run", selection=selection, **window)
+        sql_s, models_s = run_dbt(
+            warehouse, work, "run", selection=selection, target=target, **window
+        )
         runs.append((sql_s, models_s, time.perf_counter() - started))
         per_model.append(model_times(work))
     sql_s, models_s, wall_s = (statistics.median(column) for column in zip(*runs, strict=True))
