@@ -5,6 +5,9 @@ skips that (the window vars are only read when models compile), so a day-by-day 
 about a second a day instead of five. Compiling marks the manifest's nodes as compiled with
 their ephemeral models injected; the marks are cleared before each invocation, or a second one
 would skip injecting the ephemeral models into SQL it compiles afresh.
+
+Also what every source's incremental test does with it: replay generated days as production
+runs them, and compare relations before and after a run (a second run, a full refresh).
 """
 
 from __future__ import annotations
@@ -12,14 +15,15 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
+from ingest import loader
 from ingest.warehouse import PROJECT_ROOT, Warehouse
 from orchestration.lib.settings import DBT_PRODUCTION_TARGET
 
@@ -87,8 +91,10 @@ def rows_differing(warehouse: Warehouse, left: str, right: str) -> int:
     """Rows of either relation that the other lacks (as multisets): 0 when they are equal."""
     with warehouse.cursor() as cursor:
         return cursor.execute(
-            f"select (select count(*) from (table {left} except all table {right}) as a)"
-            f" + (select count(*) from (table {right} except all table {left}) as b)"
+            f"select (select count(*) from (select * from {left} as l"
+            f" except all select * from {right} as r) as a)"
+            f" + (select count(*) from (select * from {right} as r"
+            f" except all select * from {left} as l) as b)"
         ).fetchone()[0]
 
 
@@ -114,20 +120,82 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
-def differences_from_full_refresh(
-    warehouse: Warehouse, dbt: DbtProject, relations: list[str], selection: tuple[str, ...]
+def tables_of(dbt: DbtProject, source: str) -> list[str]:
+    """A source's staging and mart tables (views and ephemeral models left out): what its
+    incremental runs must leave equal to a full refresh."""
+    return sorted(
+        f"{node.schema}.{node.alias}"
+        for node in dbt.manifest.nodes.values()
+        if node.resource_type == "model"
+        and node.fqn[1:3] in (["staging", source], ["marts", source])
+        and node.config.materialized in ("table", "incremental")
+    )
+
+
+def replay_day_by_day(
+    dbt: DbtProject,
+    by_day: dict[date, list[Path]],
+    selection: Sequence[str],
+    bare_run_days: int,
+    lookback: timedelta = timedelta(0),
+    on_day: Callable[[int, date], object] | None = None,
+) -> None:
+    """Loads the files one day at a time and runs the selection after each day, as production
+    does: the first day and the last `bare_run_days` with a bare `dbt run` (what arrived since
+    the last run, plus the models' lookback), the days between with the window
+    [day - lookback, day], as Dagster runs a partition. `on_day(index, day)` runs after the
+    day's files are loaded: what a test adds that day (re-sent rows, a catalog)."""
+    for index, (day, files) in enumerate(by_day.items()):
+        for path in files:
+            loader.load_file(dbt.warehouse, path)
+        if on_day:
+            on_day(index, day)
+        if 0 < index < len(by_day) - bare_run_days:
+            dbt("run", "--select", *selection, min_date=str(day - lookback), max_date=str(day))
+        else:
+            dbt("run", "--select", *selection)
+
+
+def differences_after(
+    dbt: DbtProject,
+    relations: Sequence[str],
+    *run: str,
+    ignored_columns: Mapping[str, str] | None = None,
 ) -> dict[str, int]:
-    """Copies the relations as the incremental runs left them, rebuilds the selection with
-    --full-refresh, and returns the rows differing per relation (all 0 when equal)."""
-    with warehouse.cursor() as cursor:
-        cursor.execute("create schema incremental_result")
+    """Rows differing per relation between before and after `dbt <run>` (all 0 when the run
+    left every relation as it was). `ignored_columns` (table name: column) leaves out what
+    every run rewrites, such as a build time."""
+    differences = {}
+    with dbt.warehouse.cursor() as cursor:
+        cursor.execute("drop schema if exists before_run cascade")
+        cursor.execute("create schema before_run")
         for relation in relations:
-            copy = "incremental_result." + relation.replace(".", "__")
-            cursor.execute(f"create table {copy} as table {relation}")
-    dbt("run", "--select", *selection, "--full-refresh")
-    return {
-        relation: rows_differing(
-            warehouse, relation, "incremental_result." + relation.replace(".", "__")
+            cursor.execute(f"create table before_run.{_copy_name(relation)} as table {relation}")
+    dbt("run", *run)
+    for relation in relations:
+        ignored = (ignored_columns or {}).get(relation.split(".")[1])
+        differences[relation] = rows_differing(
+            dbt.warehouse,
+            _without(relation, ignored),
+            _without(f"before_run.{_copy_name(relation)}", ignored),
         )
-        for relation in relations
-    }
+    return differences
+
+
+def _copy_name(relation: str) -> str:
+    return relation.replace(".", "__")
+
+
+def _without(relation: str, column: str | None) -> str:
+    """The relation as a subquery without one column (the relation itself when None)."""
+    if column is None:
+        return relation
+    return f"(select (to_jsonb(r) - '{column}')::text as row from {relation} as r)"
+
+
+def differences_from_full_refresh(
+    dbt: DbtProject, relations: Sequence[str], selection: Sequence[str]
+) -> dict[str, int]:
+    """Rows differing per relation between the incremental runs' result and a --full-refresh
+    of the selection (all 0 when equal)."""
+    return differences_after(dbt, relations, "--select", *selection, "--full-refresh")

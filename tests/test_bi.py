@@ -21,7 +21,7 @@ from ingest.warehouse import PROJECT_ROOT, Warehouse
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port
 from tests.databases import fresh_database
 from tests.dbt_support import DbtProject
-from tests.registry.recompute import fetch
+from tests.recompute import fetch
 
 pytestmark = [pytest.mark.dbt, pytest.mark.bi]
 

@@ -33,7 +33,7 @@ from orchestration.lib.schedules import RANGE_END_TAG, RANGE_START_TAG
 from orchestration.lib.settings import DBT_PRODUCTION_TARGET, Settings
 from tests.databases import cloned_database, fresh_database
 from tests.dbt_support import environment
-from tests.registry.recompute import fetch
+from tests.recompute import fetch
 
 pytestmark = pytest.mark.dbt
 

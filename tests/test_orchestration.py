@@ -33,7 +33,7 @@ from orchestration.lib.settings import Settings
 from orchestration.lib.source import declared_sources
 from tests.databases import cloned_database, fresh_database
 from tests.dbt_support import DbtProject, environment
-from tests.registry.recompute import fetch
+from tests.recompute import fetch
 
 pytestmark = pytest.mark.dbt
 

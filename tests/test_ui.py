@@ -29,8 +29,9 @@ from orchestration.lib.settings import Settings
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port
 from tests.databases import fresh_database
 from tests.dbt_support import environment
+from tests.recompute import assert_rows_match, fetch, keyed
 from tests.registry import recompute as expected
-from tests.registry.recompute import RawRegistry, assert_rows_match, fetch, keyed
+from tests.registry.recompute import RawRegistry
 
 pytestmark = pytest.mark.dbt
 

@@ -19,12 +19,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ingest.warehouse import Warehouse, pii_salt
-from tests.registry.recompute import (
+from tests.recompute import (
     assert_rows_match,
     close,
     fetch,
     first_loaded,
     keyed,
+    loaded_through,
     percentile_cont,
 )
 
@@ -56,12 +57,6 @@ class RawActions:
 
     @classmethod
     def read(cls, warehouse: Warehouse) -> RawActions:
-        [ledger] = fetch(
-            warehouse,
-            "select min(finished_at) as loaded_through from (select max(finished_at) as"
-            " finished_at from raw._loads where source = 'actions' and not is_catalog"
-            " group by table_name) as feeds",
-        )
         [now] = fetch(warehouse, "select now() as now")
         salt = pii_salt(warehouse) or ""
         results = first_loaded(
@@ -90,7 +85,7 @@ class RawActions:
             results=results,
             triggers=triggers,
             first_event_day=min(r["day"] for r in results),
-            loaded_through=ledger["loaded_through"],
+            loaded_through=loaded_through(warehouse, "actions"),
             reference=reference,
         )
 

@@ -4,7 +4,7 @@ changes nothing."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +15,19 @@ from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import Warehouse
 from tests.actions.recompute import MARTS, RawActions, assert_mart_matches, fetch
-from tests.dbt_support import DbtProject, files_by_day, rows_differing, write_jsonl
+from tests.dbt_support import (
+    DbtProject,
+    differences_after,
+    files_by_day,
+    replay_day_by_day,
+    tables_of,
+    write_jsonl,
+)
+from tests.sources import models_of
 
 pytestmark = pytest.mark.dbt
 
-ACTIONS_MODELS = ("staging.actions", "intermediate.actions", "marts.actions")
+ACTIONS_MODELS = models_of("actions")
 # The last days are built with a bare `dbt run` (what changed since the last run, plus the
 # lookback); the days before with an explicit window, as orchestration runs a partition.
 BARE_RUN_DAYS = 5
@@ -36,67 +44,32 @@ def _result_rows(warehouse: Warehouse, where: str) -> list[dict[str, Any]]:
     )
 
 
-def _relations(warehouse: Warehouse) -> list[str]:
-    rows = fetch(
-        warehouse,
-        "select table_schema || '.' || table_name as relation from information_schema.tables"
-        " where table_schema in ('staging', 'marts') and table_type = 'BASE TABLE'"
-        " and (table_name like 'stg_actions%' or table_name like 'action%'"
-        "      or table_name like 'trigger%' or table_name = 'recent_failures') order by 1",
-    )
-    return [row["relation"] for row in rows]
-
-
-def _snapshot(warehouse: Warehouse, relations: list[str], schema: str) -> None:
-    with warehouse.cursor() as cursor:
-        cursor.execute(f"create schema {schema}")
-        for relation in relations:
-            copy = f"{schema}." + relation.replace(".", "__")
-            cursor.execute(f"create table {copy} as table {relation}")
-            volatile = VOLATILE_COLUMNS.get(relation.split(".")[1])
-            if volatile:
-                cursor.execute(f"alter table {copy} drop column {volatile}")
-
-
-def _differences(warehouse: Warehouse, relations: list[str], left: str, right: str) -> dict:
-    return {
-        relation: rows_differing(
-            warehouse,
-            f"{left}." + relation.replace(".", "__"),
-            f"{right}." + relation.replace(".", "__"),
-        )
-        for relation in relations
-    }
-
-
 def test_day_by_day_incremental_runs_equal_a_full_refresh(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
     spec = GeneratorSpec(events=200_000, days=30, seed=7, late_share=0.05, duplicate_share=0.02)
     by_day = files_by_day(generate(spec, tmp_path / "landing", tables=SOURCES["actions"]))
-    catalog = tmp_path / "landing" / "triggers__catalog.csv"
     dbt = DbtProject(warehouse, tmp_path)
-    lookback = timedelta(days=3)  # the generator's late events are at most 3 days late
     days = list(by_day)
-    for index, (day, day_files) in enumerate(by_day.items()):
-        if index == 0 and catalog.exists():
-            loader.load_file(warehouse, catalog)
-        for path in day_files:
-            loader.load_file(warehouse, path)
-        if index == 12:
-            # A logger re-sends results of the day before with another time: the loader
-            # keeps the first copy, so the re-sent ones never count.
-            resent = _result_rows(
-                warehouse, f"(executed_at at time zone 'UTC')::date = '{days[index - 1]}'"
-            )[:20]
-            for row in resent:
-                row["executed_at"] += timedelta(hours=30)
-            path = write_jsonl(tmp_path / f"action_results__resent-{day}.jsonl", resent)
-            assert loader.load_file(warehouse, path).rows_quarantined == len(resent)
-        if 0 < index < len(by_day) - BARE_RUN_DAYS:
-            dbt("run", "--select", *ACTIONS_MODELS, min_date=str(day - lookback), max_date=str(day))
-        else:
-            dbt("run", "--select", *ACTIONS_MODELS)
+
+    def resend_the_day_before(index: int, day: date) -> None:
+        """A logger re-sends results of the day before with another time: the loader keeps
+        the first copy, so the re-sent ones never count."""
+        if index != 12:
+            return
+        resent = _result_rows(
+            warehouse, f"(executed_at at time zone 'UTC')::date = '{days[index - 1]}'"
+        )[:20]
+        for row in resent:
+            row["executed_at"] += timedelta(hours=30)
+        path = write_jsonl(tmp_path / f"action_results__resent-{day}.jsonl", resent)
+        assert loader.load_file(warehouse, path).rows_quarantined == len(resent)
+
+    loader.load_file(warehouse, tmp_path / "landing" / "triggers__catalog.csv")  # before day 1
+    # The generator's late events are at most 3 days late: the lookback of a windowed run.
+    replay_day_by_day(
+        dbt, by_day, ACTIONS_MODELS, BARE_RUN_DAYS, timedelta(days=3), resend_the_day_before
+    )
 
     # A late file of failures 20 days old (new ids): the next bare run catches it up.
     old_day = days[-1] - timedelta(days=20)
@@ -117,13 +90,19 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
     )
     assert late_errors["n"] == len(late)
 
-    relations = _relations(warehouse)
+    relations = tables_of(dbt, "actions")
     assert len(relations) == 11
-    _snapshot(warehouse, relations, "incremental_result")
-    dbt("run", "--select", *ACTIONS_MODELS)  # nothing new: changes nothing
-    _snapshot(warehouse, relations, "second_run")
-    dbt("run", "--select", *ACTIONS_MODELS, "--full-refresh")
-    _snapshot(warehouse, relations, "full_refresh")
     zero = dict.fromkeys(relations, 0)
-    assert _differences(warehouse, relations, "incremental_result", "second_run") == zero
-    assert _differences(warehouse, relations, "incremental_result", "full_refresh") == zero
+    nothing_new = differences_after(
+        dbt, relations, "--select", *ACTIONS_MODELS, ignored_columns=VOLATILE_COLUMNS
+    )
+    assert nothing_new == zero, "a second run with nothing new changed rows"
+    refreshed = differences_after(
+        dbt,
+        relations,
+        "--select",
+        *ACTIONS_MODELS,
+        "--full-refresh",
+        ignored_columns=VOLATILE_COLUMNS,
+    )
+    assert refreshed == zero

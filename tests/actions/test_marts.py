@@ -11,20 +11,20 @@ from typing import Any
 
 import pytest
 
-from ingest import loader, migrate
-from ingest.generator import GeneratorSpec, generate
-from ingest.sources import SOURCES
+from ingest import loader
+from ingest.generator import GeneratorSpec
 from ingest.warehouse import Warehouse
 from orchestration.defs.actions import SUITES
 from orchestration.lib.expectations import Suite, validate
 from tests.actions import recompute as expected
 from tests.actions.recompute import RawActions, fetch
-from tests.databases import cloned_database, fresh_database
+from tests.databases import cloned_database
 from tests.dbt_support import DbtProject, write_jsonl
+from tests.sources import built_history, models_of
 
 pytestmark = pytest.mark.dbt
 
-ACTIONS_MODELS = ("staging.actions", "intermediate.actions", "marts.actions")
+ACTIONS_MODELS = models_of("actions")
 # Late (3%), duplicate (0.5%) and invalid (0.2%) rows, as the generator makes by default;
 # ends yesterday, as a live source does.
 SPEC = GeneratorSpec(events=250_000, days=40, seed=13)
@@ -38,11 +38,7 @@ ROLLUPS_WITH_PERCENTILES = (
 def built(server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     """The actions source's generated events loaded, then `dbt build` of its models."""
     work = tmp_path_factory.mktemp("actions")
-    with fresh_database(server) as warehouse:
-        migrate.migrate(warehouse)
-        for path in generate(SPEC, work / "landing", tables=SOURCES["actions"]):
-            loader.load_file(warehouse, path)
-        DbtProject(warehouse, work)("build", "--select", *ACTIONS_MODELS)
+    with built_history(server, work, SPEC, "actions") as warehouse:
         yield warehouse
 
 

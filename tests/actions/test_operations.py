@@ -10,21 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from ingest import loader, migrate
-from ingest.generator import GeneratorSpec, generate
-from ingest.sources import SOURCES
+from ingest.generator import GeneratorSpec
 from ingest.warehouse import Warehouse
 from orchestration.defs.actions import RETENTION, THRESHOLDS
 from orchestration.lib.alerts import evaluate
 from orchestration.lib.retention import expired_partitions
 from tests.actions.recompute import fetch
-from tests.databases import cloned_database, fresh_database
+from tests.databases import cloned_database
 from tests.dbt_support import DbtProject, environment
 from tests.retention import run_retention
+from tests.sources import built_history, models_of
 
 pytestmark = pytest.mark.dbt
 
-ACTIONS_MODELS = ("staging.actions", "intermediate.actions", "marts.actions")
+ACTIONS_MODELS = models_of("actions")
 HISTORY_MARTS = ("action_metrics_hourly", "action_stats_daily", "trigger_stats_daily",
                  "action_org_usage_daily", "action_error_stats_daily")  # fmt: skip
 SPEC = GeneratorSpec(events=80_000, days=150, seed=19)  # past the 90-day limit
@@ -33,11 +32,7 @@ SPEC = GeneratorSpec(events=80_000, days=150, seed=19)  # past the 90-day limit
 @pytest.fixture(scope="module")
 def built(server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     work = tmp_path_factory.mktemp("actions-operations")
-    with fresh_database(server) as warehouse:
-        migrate.migrate(warehouse)
-        for path in generate(SPEC, work / "landing", tables=SOURCES["actions"]):
-            loader.load_file(warehouse, path)
-        DbtProject(warehouse, work)("run", "--select", *ACTIONS_MODELS)
+    with built_history(server, work, SPEC, "actions", command="run") as warehouse:
         yield warehouse
 
 

@@ -23,9 +23,10 @@ from orchestration.lib.jobs import refresh_job_name, source_job_name
 from orchestration.lib.schedules import RANGE_END_TAG, RANGE_START_TAG
 from orchestration.lib.settings import Settings
 from tests.actions.recompute import MARTS, RawActions, assert_mart_matches
-from tests.actions.test_incremental import _differences, _relations, _snapshot
+from tests.actions.test_incremental import VOLATILE_COLUMNS
 from tests.databases import fresh_database
-from tests.dbt_support import DbtProject
+from tests.dbt_support import DbtProject, differences_after, tables_of
+from tests.sources import models_of
 
 pytestmark = pytest.mark.dbt
 
@@ -93,13 +94,16 @@ def test_backfill_then_the_5_minute_refresh_equal_the_recomputation_and_a_full_r
     assert raw.reference.date() == datetime.now(UTC).date(), "today's actions are in"
     for mart in MARTS:
         assert assert_mart_matches(warehouse, raw, mart) > 0, mart
-    relations = _relations(warehouse)
-    _snapshot(warehouse, relations, "through_dagster")
-    DbtProject(warehouse, work)(
-        "run", "--select", "staging.actions", "marts.actions", "--full-refresh"
+    dbt = DbtProject(warehouse, work)
+    relations = tables_of(dbt, "actions")
+    differences = differences_after(
+        dbt,
+        relations,
+        "--select",
+        *models_of("actions"),
+        "--full-refresh",
+        ignored_columns=VOLATILE_COLUMNS,
     )
-    _snapshot(warehouse, relations, "full_refresh")
-    differences = _differences(warehouse, relations, "through_dagster", "full_refresh")
     assert differences == dict.fromkeys(relations, 0)
 
 

@@ -18,15 +18,15 @@ from datetime import UTC, date, timedelta
 from typing import Any
 
 from ingest.warehouse import Warehouse
-from tests.registry.recompute import (
+from tests.recompute import (
     assert_rows_match,
     close,
+    complete_through,
     fetch,
     first_loaded,
     keyed,
     percentile_cont,
     stored_snapshot_days,
-    utc_day,
 )
 
 Row = dict[str, Any]
@@ -65,12 +65,6 @@ class RawBuilds:
 
     @classmethod
     def read(cls, warehouse: Warehouse) -> RawBuilds:
-        [horizon] = fetch(
-            warehouse,
-            "select min(latest) as latest from (select max(finished_at) as latest"
-            " from raw._loads where source = 'builds' and not is_catalog"
-            " group by table_name) as feeds",
-        )
         requests = first_loaded(
             fetch(warehouse, "select * from raw.build_requests"), "requested_at"
         )
@@ -88,7 +82,7 @@ class RawBuilds:
         return cls(
             requests=requests,
             builds=builds,
-            complete_through=utc_day(horizon["latest"]) - timedelta(days=1),
+            complete_through=complete_through(warehouse, "builds"),
             first_event_day=min(row["day"] for row in [*requests, *builds]),
         )
 

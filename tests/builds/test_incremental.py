@@ -3,7 +3,7 @@ late file of old events, equal a full refresh and the recomputation from raw."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +18,15 @@ from tests.dbt_support import (
     DbtProject,
     differences_from_full_refresh,
     files_by_day,
+    replay_day_by_day,
+    tables_of,
     write_jsonl,
 )
+from tests.sources import models_of
 
 pytestmark = pytest.mark.dbt
 
-BUILDS_MODELS = ("staging.builds", "intermediate.builds", "marts.builds")
+BUILDS_MODELS = models_of("builds")
 # The last days are built with a bare `dbt run` (what changed since the last run, plus the
 # lookback); the days before with an explicit window, as orchestration runs a partition.
 BARE_RUN_DAYS = 5
@@ -38,41 +41,31 @@ def _build_rows(warehouse: Warehouse, where: str) -> list[dict[str, Any]]:
     )
 
 
-def _relations(warehouse: Warehouse) -> list[str]:
-    rows = fetch(
-        warehouse,
-        "select table_schema || '.' || table_name as relation from information_schema.tables"
-        " where table_schema in ('staging', 'marts') and table_type = 'BASE TABLE'"
-        " and (table_name like 'stg_builds%' or table_name like 'build%') order by 1",
-    )
-    return [row["relation"] for row in rows]
-
-
 def test_day_by_day_incremental_runs_equal_a_full_refresh(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
     spec = GeneratorSpec(events=90_000, days=30, seed=6, late_share=0.05, duplicate_share=0.02)
     by_day = files_by_day(generate(spec, tmp_path / "landing", tables=SOURCES["builds"]))
     dbt = DbtProject(warehouse, tmp_path)
-    lookback = timedelta(days=3)  # the generator's late events are at most 3 days late
     days = list(by_day)
-    for index, (day, day_files) in enumerate(by_day.items()):
-        for path in day_files:
-            loader.load_file(warehouse, path)
-        if index == 12:
-            # A client re-sends builds of the day before with another start time: the loader
-            # keeps the first copy, so the re-sent ones never count.
-            resent = _build_rows(
-                warehouse, f"(started_at at time zone 'UTC')::date = '{days[index - 1]}'"
-            )[:20]
-            for row in resent:
-                row["started_at"] += timedelta(hours=30)
-            path = write_jsonl(tmp_path / f"build_events__resent-{day}.jsonl", resent)
-            assert loader.load_file(warehouse, path).rows_quarantined == len(resent)
-        if 0 < index < len(by_day) - BARE_RUN_DAYS:
-            dbt("run", "--select", *BUILDS_MODELS, min_date=str(day - lookback), max_date=str(day))
-        else:
-            dbt("run", "--select", *BUILDS_MODELS)
+
+    def resend_the_day_before(index: int, day: date) -> None:
+        """A client re-sends builds of the day before with another start time: the loader
+        keeps the first copy, so the re-sent ones never count."""
+        if index != 12:
+            return
+        resent = _build_rows(
+            warehouse, f"(started_at at time zone 'UTC')::date = '{days[index - 1]}'"
+        )[:20]
+        for row in resent:
+            row["started_at"] += timedelta(hours=30)
+        path = write_jsonl(tmp_path / f"build_events__resent-{day}.jsonl", resent)
+        assert loader.load_file(warehouse, path).rows_quarantined == len(resent)
+
+    # The generator's late events are at most 3 days late: the lookback of a windowed run.
+    replay_day_by_day(
+        dbt, by_day, BUILDS_MODELS, BARE_RUN_DAYS, timedelta(days=3), resend_the_day_before
+    )
 
     # A late file of builds 20 days old (new ids): the next bare run catches it up.
     old_day = days[-1] - timedelta(days=20)
@@ -90,7 +83,7 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
     )
     assert snapshots["days"] >= len(by_day) - BARE_RUN_DAYS, "windowed runs stored history"
 
-    relations = _relations(warehouse)
+    relations = tables_of(dbt, "builds")
     assert len(relations) == 12
-    differences = differences_from_full_refresh(warehouse, dbt, relations, BUILDS_MODELS)
+    differences = differences_from_full_refresh(dbt, relations, BUILDS_MODELS)
     assert differences == dict.fromkeys(relations, 0)

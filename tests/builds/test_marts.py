@@ -3,44 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ingest import loader, migrate
-from ingest.generator import GeneratorSpec, generate
-from ingest.sources import SOURCES
 from ingest.sources.builds import BUILD_ERRORS
 from ingest.warehouse import Warehouse
 from orchestration.defs.builds import SUITES
 from orchestration.lib.expectations import Suite, validate
 from tests.builds import recompute as expected
 from tests.builds.recompute import RawBuilds, fetch
-from tests.databases import cloned_database, fresh_database
+from tests.databases import cloned_database
 from tests.dbt_support import DbtProject
+from tests.sources import built_history, ending_yesterday, models_of
 
 pytestmark = pytest.mark.dbt
 
-BUILDS_MODELS = ("staging.builds", "intermediate.builds", "marts.builds")
+BUILDS_MODELS = models_of("builds")
 # Late (3%), duplicate (0.5%) and invalid (0.2%) rows, as the generator makes by default.
-# Ends yesterday, as a live source does; starts mid-month (completeness).
-_YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
-SPEC = GeneratorSpec(
-    events=80_000, days=35 if (_YESTERDAY - timedelta(days=34)).day != 1 else 34, seed=12
-)
+SPEC = ending_yesterday(events=80_000, days=35, seed=12)
 
 
 @pytest.fixture(scope="module")
 def built(server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     """The builds source's generated events loaded, then `dbt build` of its models."""
     work = tmp_path_factory.mktemp("builds")
-    with fresh_database(server) as warehouse:
-        migrate.migrate(warehouse)
-        for path in generate(SPEC, work / "landing", tables=SOURCES["builds"]):
-            loader.load_file(warehouse, path)
-        DbtProject(warehouse, work)("build", "--select", *BUILDS_MODELS)
+    with built_history(server, work, SPEC, "builds") as warehouse:
         yield warehouse
 
 

@@ -9,21 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from ingest import loader, migrate
-from ingest.generator import GeneratorSpec, generate
-from ingest.sources import SOURCES
+from ingest.generator import GeneratorSpec
 from ingest.warehouse import Warehouse
 from orchestration.defs.builds import RETENTION, THRESHOLDS
 from orchestration.lib.alerts import evaluate
 from orchestration.lib.retention import expired_partitions
 from tests.builds.recompute import fetch
-from tests.databases import cloned_database, fresh_database
+from tests.databases import cloned_database
 from tests.dbt_support import DbtProject, environment
 from tests.retention import run_retention
+from tests.sources import built_history, models_of
 
 pytestmark = pytest.mark.dbt
 
-BUILDS_MODELS = ("staging.builds", "intermediate.builds", "marts.builds")
+BUILDS_MODELS = models_of("builds")
 # 200 days: past both limits (90 days of builds, 180 of requests).
 SPEC = GeneratorSpec(events=100_000, days=200, seed=13)
 
@@ -31,12 +30,9 @@ SPEC = GeneratorSpec(events=100_000, days=200, seed=13)
 @pytest.fixture(scope="module")
 def built(server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     work = tmp_path_factory.mktemp("builds-operations")
-    with fresh_database(server) as warehouse:
-        migrate.migrate(warehouse)
-        for path in generate(SPEC, work / "landing", tables=SOURCES["builds"]):
-            if not path.stem.endswith("__catalog"):
-                loader.load_file(warehouse, path)
-        DbtProject(warehouse, work)("run", "--select", *BUILDS_MODELS)
+    with built_history(
+        server, work, SPEC, "builds", command="run", with_catalogs=False
+    ) as warehouse:
         yield warehouse
 
 

@@ -18,9 +18,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ingest.warehouse import PROJECT_ROOT, Warehouse
-from tests.registry.recompute import (
+from tests.recompute import (
     assert_rows_match,
     close,
+    complete_through,
     fetch,
     first_loaded,
     keyed,
@@ -66,12 +67,6 @@ class RawProduct:
 
     @classmethod
     def read(cls, warehouse: Warehouse) -> RawProduct:
-        [horizon] = fetch(
-            warehouse,
-            "select min(latest) as latest from (select max(finished_at) as latest"
-            " from raw._loads where source = 'product' and not is_catalog"
-            " group by table_name) as feeds",
-        )
         events = first_loaded(
             fetch(warehouse, "select *, event_type::text as event_type from raw.analytics_events"),
             "occurred_at",
@@ -99,7 +94,7 @@ class RawProduct:
             first_day = min(first_day, utc_day(points["first"]))
         return cls(
             events=events,
-            complete_through=utc_day(horizon["latest"]) - timedelta(days=1),
+            complete_through=complete_through(warehouse, "product"),
             first_event_day=first_day,
         )
 

@@ -19,9 +19,10 @@ from typing import Any
 
 from ingest.warehouse import Warehouse
 from tests.product import recompute
-from tests.registry.recompute import (
+from tests.recompute import (
     fetch,
     first_loaded,
+    loaded_through,
     percentile_cont,
     period_end,
     period_start,
@@ -83,12 +84,6 @@ class RawMetrics:
     def read(cls, warehouse: Warehouse) -> RawMetrics:
         """The points, and the product source's coverage from the load ledger (its event
         feeds: analytics_events and metrics)."""
-        [coverage] = fetch(
-            warehouse,
-            "select min(latest) as latest from (select max(finished_at) as latest"
-            " from raw._loads where source = 'product' and not is_catalog"
-            " group by table_name) as feeds",
-        )
         [first] = fetch(
             warehouse,
             "select least((select min(occurred_at) from raw.analytics_events),"
@@ -103,7 +98,7 @@ class RawMetrics:
             point["tags"] = "{}" if tags is None else canonical_json(tags)
             moment = point["recorded_at"].astimezone(UTC)
             point["hour"] = moment.replace(minute=0, second=0, microsecond=0, tzinfo=None)
-        return cls(points, utc_day(first["first"]), coverage["latest"])
+        return cls(points, utc_day(first["first"]), loaded_through(warehouse, "product"))
 
     def is_complete(self, first: date, last: date) -> bool:
         return self.first_event_day <= first and last <= self.complete_through

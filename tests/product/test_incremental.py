@@ -19,15 +19,18 @@ from tests.dbt_support import (
     DbtProject,
     differences_from_full_refresh,
     files_by_day,
+    replay_day_by_day,
+    tables_of,
     write_jsonl,
 )
 from tests.product import recompute_metrics
 from tests.product.recompute import RawProduct, assert_every_mart_matches, fetch
 from tests.product.recompute_metrics import RawMetrics
+from tests.sources import models_of
 
 pytestmark = pytest.mark.dbt
 
-PRODUCT_MODELS = ("staging.product", "intermediate.product", "marts.product")
+PRODUCT_MODELS = models_of("product")
 # The last days are built with a bare `dbt run` (what changed since the last run, plus the
 # lookback); the days before with an explicit window of one day, as a Dagster partition run.
 BARE_RUN_DAYS = 5
@@ -39,24 +42,6 @@ COLUMNS = (
 
 def _events(warehouse: Warehouse, where: str) -> list[dict[str, Any]]:
     return fetch(warehouse, f"select {COLUMNS} from raw.analytics_events where {where}")
-
-
-def _relations(warehouse: Warehouse) -> list[str]:
-    rows = fetch(
-        warehouse,
-        "select table_schema || '.' || table_name as relation from information_schema.tables"
-        " where table_schema in ('staging', 'marts') and table_type = 'BASE TABLE'"
-        " and table_name in (select model_name from (values ('stg_product__events'),"
-        " ('product_events_daily'), ('product_sessions'), ('user_activity_daily'),"
-        " ('active_users_daily'), ('active_users_weekly'), ('active_users_monthly'),"
-        " ('feature_usage_daily'), ('funnel_conversions'), ('codescribe_lifecycle_daily'),"
-        " ('codescribe_business_events_daily'), ('stg_product__metrics'),"
-        " ('metric_aggregates_hourly'), ('metric_aggregates_daily'), ('metric_aggregates_weekly'),"
-        " ('metric_aggregates_monthly'), ('llm_performance_buckets_daily'),"
-        " ('llm_generation_time_daily'), ('llm_prompt_cache_daily')) as m (model_name))"
-        " order by 1",
-    )
-    return [row["relation"] for row in rows]
 
 
 def _late_events_of_old_sessions(warehouse: Warehouse, day: date) -> list[dict[str, Any]]:
@@ -125,24 +110,22 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
     by_day = files_by_day(generate(spec, tmp_path / "landing", tables=SOURCES["product"]))
     dbt = DbtProject(warehouse, tmp_path)
     days = list(by_day)
+
+    def resend_the_day_before(index: int, day: date) -> None:
+        """A client re-sends events and points of the day before with another time: the
+        loader keeps the first copy, so the re-sent ones never count."""
+        if index != 12:
+            return
+        for table, rows in (
+            ("analytics_events", _events(warehouse, _on_day("occurred_at", days[index - 1]))),
+            ("metrics", _points(warehouse, _on_day("recorded_at", days[index - 1]))),
+        ):
+            _resend(warehouse, tmp_path / f"{table}__resent-{day}.jsonl", rows[:20])
+
     dbt("seed", "--select", "staging.product")  # the funnel definitions
-    for index, (day, day_files) in enumerate(by_day.items()):
-        for path in day_files:
-            loader.load_file(warehouse, path)
-        if index == 12:
-            # A client re-sends events and points of the day before with another time: the
-            # loader keeps the first copy, so the re-sent ones never count.
-            for table, rows in (
-                ("analytics_events", _events(warehouse, _on_day("occurred_at", days[index - 1]))),
-                ("metrics", _points(warehouse, _on_day("recorded_at", days[index - 1]))),
-            ):
-                _resend(warehouse, tmp_path / f"{table}__resent-{day}.jsonl", rows[:20])
-        if 0 < index < len(by_day) - BARE_RUN_DAYS:
-            # One day, as a partition: its late events (up to 3 days old) are caught by the
-            # later bare runs, which rebuild every day that changed.
-            dbt("run", "--select", *PRODUCT_MODELS, min_date=str(day), max_date=str(day))
-        else:
-            dbt("run", "--select", *PRODUCT_MODELS)
+    # One day per windowed run, as a partition: its late events (up to 3 days old) are caught
+    # by the later bare runs, which rebuild every day that changed.
+    replay_day_by_day(dbt, by_day, PRODUCT_MODELS, BARE_RUN_DAYS, on_day=resend_the_day_before)
 
     # Late events of sessions 20 days old (new ids): the next bare run catches them up.
     late = _late_events_of_old_sessions(warehouse, days[-1] - timedelta(days=20))
@@ -157,7 +140,7 @@ def test_day_by_day_incremental_runs_equal_a_full_refresh(
     assert_every_mart_matches(warehouse, raw)
     recompute_metrics.assert_every_mart_matches(warehouse, RawMetrics.read(warehouse))
 
-    relations = _relations(warehouse)
+    relations = tables_of(dbt, "product")
     assert len(relations) == 19
-    differences = differences_from_full_refresh(warehouse, dbt, relations, PRODUCT_MODELS)
+    differences = differences_from_full_refresh(dbt, relations, PRODUCT_MODELS)
     assert differences == dict.fromkeys(relations, 0)

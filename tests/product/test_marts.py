@@ -3,44 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ingest import loader, migrate
-from ingest.generator import GeneratorSpec, generate
-from ingest.sources import SOURCES
 from ingest.warehouse import Warehouse
 from orchestration.defs.product import SUITES, THRESHOLDS, table_size_alert
 from orchestration.lib.alerts import evaluate
 from orchestration.lib.expectations import validate
-from tests.databases import cloned_database, fresh_database
-from tests.dbt_support import DbtProject
+from tests.databases import cloned_database
 from tests.product import recompute as expected
 from tests.product import recompute_metrics
 from tests.product.recompute import RawProduct, fetch
 from tests.product.recompute_metrics import RawMetrics
+from tests.sources import built_history, ending_yesterday, models_of
 
 pytestmark = pytest.mark.dbt
 
-PRODUCT_MODELS = ("staging.product", "intermediate.product", "marts.product")
+PRODUCT_MODELS = models_of("product")
 # Late (3%), duplicate (0.5%) and invalid (0.2%) rows, as the generator makes by default.
-# Ends yesterday, as a live source does; starts mid-month (completeness).
-_YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
-SPEC = GeneratorSpec(
-    events=100_000, days=40 if (_YESTERDAY - timedelta(days=39)).day != 1 else 39, seed=13
-)
+SPEC = ending_yesterday(events=100_000, days=40, seed=13)
 
 
 @pytest.fixture(scope="module")
 def built(server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     """The product source's generated events loaded, then `dbt build` of its models."""
     work = tmp_path_factory.mktemp("product")
-    with fresh_database(server) as warehouse:
-        migrate.migrate(warehouse)
-        for path in generate(SPEC, work / "landing", tables=SOURCES["product"]):
-            loader.load_file(warehouse, path)
-        DbtProject(warehouse, work)("build", "--select", *PRODUCT_MODELS)
+    with built_history(server, work, SPEC, "product") as warehouse:
         yield warehouse
 
 

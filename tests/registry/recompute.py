@@ -9,42 +9,33 @@ any day, so every stored snapshot can be checked, not only the latest.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
 from ingest.warehouse import Warehouse
+from tests.recompute import (
+    Row,
+    assert_rows_match,
+    close,
+    complete_through,
+    fetch,
+    first_loaded,
+    keyed,
+    percentile_cont,
+    period_end,
+    period_start,
+    stored_snapshot_days,
+    utc_day,
+)
 
-Row = dict[str, Any]
 TRENDING_MIN_DOWNLOADS = 20
 UNUSED_FIELD_DAYS = 90
 HIGH_IMPACT_DEPENDENTS = 5
-
-
-def fetch(warehouse: Warehouse, query: str) -> list[Row]:
-    with warehouse.cursor() as cursor:
-        cursor.execute(query)
-        names = [column.name for column in cursor.description or []]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def utc_day(moment: datetime) -> date:
-    return moment.astimezone(UTC).date()
-
-
-def first_loaded(rows: list[Row], time_column: str) -> list[Row]:
-    """One row per event_id: the first loaded (then earliest) wins, as in staging."""
-    chosen: dict[str, Row] = {}
-    for row in sorted(rows, key=lambda r: (r["_loaded_at"], r[time_column])):
-        chosen.setdefault(row["event_id"], row)
-    for row in chosen.values():
-        row["day"] = utc_day(row[time_column])
-    return list(chosen.values())
 
 
 def _current_versions(rows: list[Row], *key: str) -> list[Row]:
@@ -56,30 +47,6 @@ def _current_versions(rows: list[Row], *key: str) -> list[Row]:
         if natural not in current or row["_load_id"] > current[natural]["_load_id"]:
             current[natural] = row
     return list(current.values())
-
-
-def period_start(day: date, grain: str) -> date:
-    if grain == "week":
-        return day - timedelta(days=day.weekday())
-    if grain == "month":
-        return day.replace(day=1)
-    return day
-
-
-def period_end(start: date, grain: str) -> date:
-    if grain == "week":
-        return start + timedelta(days=6)
-    if grain == "month":
-        return (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    return start
-
-
-def percentile_cont(values: list[float], fraction: float) -> float:
-    """PostgreSQL's percentile_cont: linear interpolation between the closest ranks."""
-    ordered = sorted(values)
-    position = fraction * (len(ordered) - 1)
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def round2(value: Fraction | Decimal | float) -> Decimal:
@@ -103,14 +70,6 @@ class RawRegistry:
 
     @classmethod
     def read(cls, warehouse: Warehouse) -> RawRegistry:
-        # Complete through the day before the last load of the feed that was loaded least
-        # recently (catalog loads do not count).
-        [horizon] = fetch(
-            warehouse,
-            "select min(latest) as latest from (select max(finished_at) as latest"
-            " from raw._loads where source = 'registry' and not is_catalog"
-            " group by table_name) as feeds",
-        )
         raw = cls(
             downloads=first_loaded(
                 fetch(warehouse, "select * from raw.download_events"), "downloaded_at"
@@ -141,7 +100,7 @@ class RawRegistry:
                 "version",
                 "depends_on_module",
             ),
-            complete_through=utc_day(horizon["latest"]) - timedelta(days=1),
+            complete_through=complete_through(warehouse, "registry"),
             first_event_day=date.max,
         )
         raw.first_event_day = min(row["day"] for row in raw.events())
@@ -467,38 +426,6 @@ def health_scores(raw: RawRegistry, as_of: date) -> dict[tuple[str, str], Row]:
             "recommendations": [name for applies, name in checks if applies],
         }
     return scores
-
-
-def close(actual: float | None, wanted: float | None) -> bool:
-    """Floats equal to 1e-9 (percentiles, averages); None only equals None."""
-    if actual is None or wanted is None:
-        return actual is wanted
-    return math.isclose(actual, wanted, rel_tol=1e-9, abs_tol=1e-9)
-
-
-def keyed(rows: list[Row], *key: str) -> dict[tuple[Any, ...], Row]:
-    return {tuple(r[k] for k in key): r for r in rows}
-
-
-def assert_rows_match(
-    actual: dict[Any, Row], expected: dict[Any, Row], float_close: Callable[[Any, Any], bool]
-) -> None:
-    assert actual.keys() == expected.keys(), (
-        f"missing {sorted(expected.keys() - actual.keys())[:5]}, "
-        f"unexpected {sorted(actual.keys() - expected.keys())[:5]}"
-    )
-    for key, want in expected.items():
-        got = actual[key]
-        for column, value in want.items():
-            if isinstance(value, float) or isinstance(got[column], float):
-                assert float_close(got[column], value), (key, column, got[column], value)
-            else:
-                assert got[column] == value, (key, column, got[column], value)
-
-
-def stored_snapshot_days(warehouse: Warehouse, mart: str) -> list[date]:
-    rows = fetch(warehouse, f"select distinct as_of_date from marts.{mart} order by 1")
-    return [row["as_of_date"] for row in rows]
 
 
 def assert_every_mart_matches(warehouse: Warehouse, raw: RawRegistry) -> dict[str, int]:

@@ -15,7 +15,8 @@ from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
 from ingest.warehouse import Warehouse
 from tests.dbt_support import DbtProject
-from tests.registry.recompute import RawRegistry, Row, assert_every_mart_matches, fetch
+from tests.recompute import Row, fetch
+from tests.registry.recompute import RawRegistry, assert_every_mart_matches
 
 pytestmark = pytest.mark.dbt
 

@@ -18,7 +18,8 @@ from ingest.sources import SOURCES
 from ingest.warehouse import PROJECT_ROOT, Warehouse
 from orchestration.lib.settings import DBT_PRODUCTION_TARGET
 from tests.dbt_support import DbtProject
-from tests.registry.recompute import RawRegistry, assert_every_mart_matches, fetch
+from tests.recompute import fetch
+from tests.registry.recompute import RawRegistry, assert_every_mart_matches
 
 pytestmark = pytest.mark.dbt
 

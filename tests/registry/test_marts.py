@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +12,14 @@ import psycopg
 import pytest
 import yaml
 
-from ingest import access, loader, migrate
-from ingest.generator import GeneratorSpec, generate
+from ingest import access
 from ingest.warehouse import PROJECT_ROOT, Warehouse
-from tests.databases import cloned_database, fresh_database
+from tests.databases import cloned_database
 from tests.dbt_support import DbtProject
+from tests.recompute import assert_rows_match, close, fetch, keyed
 from tests.registry import recompute as expected
-from tests.registry.recompute import RawRegistry, assert_rows_match, close, fetch, keyed
+from tests.registry.recompute import RawRegistry
+from tests.sources import built_history, ending_yesterday
 
 pytestmark = pytest.mark.dbt
 
@@ -32,23 +33,14 @@ SNAPSHOT_MARTS = (
     "registry_overview",
 )
 # Late (3%), duplicate (0.5%) and invalid (0.2%) rows, as the generator makes by default.
-# Ends yesterday, as a live source does, so the snapshot day has data. 35 days, or 34 when
-# that would start on the 1st: the first month must start before the data (completeness).
-_YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
-SPEC = GeneratorSpec(
-    events=40_000, days=35 if (_YESTERDAY - timedelta(days=34)).day != 1 else 34, seed=11
-)
+SPEC = ending_yesterday(events=40_000, days=35, seed=11)
 
 
 @pytest.fixture(scope="module")
 def built(server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     """Generated events for every source, loaded, then `dbt build` (models, data and unit tests)."""
     work = tmp_path_factory.mktemp("registry")
-    with fresh_database(server) as warehouse:
-        migrate.migrate(warehouse)
-        for path in generate(SPEC, work / "landing"):
-            loader.load_file(warehouse, path)
-        DbtProject(warehouse, work)("build")
+    with built_history(server, work, SPEC) as warehouse:
         yield warehouse
 
 
