@@ -38,7 +38,7 @@ def _cmd_roles(_: argparse.Namespace) -> None:
 
 
 def _cmd_env(_: argparse.Namespace) -> None:
-    for name, value in warehouse.resolve().dbt_env().items():
+    for name, value in {**warehouse.resolve().dbt_env(), **lake.spark_env()}.items():
         print(f"export {name}={shlex.quote(value)}")
 
 

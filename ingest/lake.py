@@ -37,6 +37,7 @@ from ingest.sources import tables_of
 from ingest.warehouse import Warehouse, warehouse_dir
 
 LAKE_VARIABLE = "WAREHOUSE_LAKE_DIR"
+SPARK_DIR_VARIABLE = "WAREHOUSE_SPARK_DIR"
 STATE_FILE = "_export_state.json"
 # The ledger tables dbt reads (source `ingest`): completeness of each source's days.
 LEDGER_TABLES = ("_loads", "_load_event_dates")
@@ -51,6 +52,14 @@ def lake_dir() -> Path:
     """The lake folder: WAREHOUSE_LAKE_DIR, or .warehouse/lake next to the embedded server."""
     configured = os.environ.get(LAKE_VARIABLE)
     return Path(configured).resolve() if configured else warehouse_dir() / "lake"
+
+
+def spark_env() -> dict[str, str]:
+    """What dbt's Spark targets read besides the warehouse's variables: the lake, and the
+    folder of the in-process Spark's warehouse and Derby metastore (target spark_session),
+    both absolute so no run depends on its working directory."""
+    spark_dir = os.environ.get(SPARK_DIR_VARIABLE) or str(warehouse_dir().resolve() / "spark")
+    return {LAKE_VARIABLE: str(lake_dir()), SPARK_DIR_VARIABLE: spark_dir}
 
 
 @dataclass(frozen=True)

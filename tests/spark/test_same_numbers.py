@@ -84,12 +84,10 @@ def engines(
             "SPARK_SHUFFLE_PARTITIONS": "2",
         }
         lake.export(warehouse, ["registry"], root=work / "lake")
+        with environment(**spark_env):  # the spark_session profile reads them when parsing
+            spark = DbtProject(warehouse, work / "spark-dbt", target="spark_session")
         engines = Engines(
-            warehouse,
-            DbtProject(warehouse, work / "postgres"),
-            DbtProject(warehouse, work / "spark-dbt", target="spark_session"),
-            work / "lake",
-            spark_env,
+            warehouse, DbtProject(warehouse, work / "postgres"), spark, work / "lake", spark_env
         )
         engines.build(engines.postgres, FIRST_DAY, LAST_DAY)
         engines.build(engines.spark, FIRST_DAY, LAST_DAY)

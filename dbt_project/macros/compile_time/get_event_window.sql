@@ -17,6 +17,12 @@
       its own, so they get their final numbers and flag once complete.
 -#}
 {% macro get_event_window(grain='day', period_column=none, reopen_incomplete=false) -%}
+    {%- set period_column = period_column or config.get('unique_key') -%}
+    {%- if execute and config.get('unique_key') != period_column -%}
+        {{ exceptions.raise_compiler_error(
+            model.name ~ ": a windowed model is keyed by its period column " ~ period_column
+            ~ ", not by " ~ config.get('unique_key')) }}
+    {%- endif -%}
     {{ return(adapter.dispatch('get_event_window')(grain, period_column, reopen_incomplete)) }}
 {%- endmacro %}
 
@@ -24,12 +30,6 @@
     {%- set first_day, last_day = get_requested_dates() -%}
     {%- if not execute -%}
         {{ return([]) }}
-    {%- endif -%}
-    {%- set period_column = period_column or config.get('unique_key') -%}
-    {%- if config.get('unique_key') != period_column -%}
-        {{ exceptions.raise_compiler_error(
-            model.name ~ ": a windowed model is keyed by its period column " ~ period_column
-            ~ ", not by " ~ config.get('unique_key')) }}
     {%- endif -%}
     {%- if is_incremental() -%}
         {#- The model's latest period, read before the window's statement (one index probe),

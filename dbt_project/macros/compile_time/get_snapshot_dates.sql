@@ -14,17 +14,17 @@
     kept, recomputed from today's data.
 -#}
 {% macro get_snapshot_dates(reads_days, source_name) -%}
+    {%- if execute and config.get('unique_key') != 'as_of_date' -%}
+        {{ exceptions.raise_compiler_error(
+            model.name ~ ": a snapshot mart is keyed by as_of_date, not by "
+            ~ config.get('unique_key')) }}
+    {%- endif -%}
     {{ return(adapter.dispatch('get_snapshot_dates')(reads_days, source_name)) }}
 {%- endmacro %}
 
 {% macro default__get_snapshot_dates(reads_days, source_name) -%}
     {%- if not execute -%}
         {{ return([]) }}
-    {%- endif -%}
-    {%- if config.get('unique_key') != 'as_of_date' -%}
-        {{ exceptions.raise_compiler_error(
-            model.name ~ ": a snapshot mart is keyed by as_of_date, not by "
-            ~ config.get('unique_key')) }}
     {%- endif -%}
     {%- set explicit_day = var('as_of_date') -%}
     {%- set first_day, last_day = get_requested_dates() -%}

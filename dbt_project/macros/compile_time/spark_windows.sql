@@ -19,12 +19,6 @@
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}
-    {%- set period_column = period_column or config.get('unique_key') -%}
-    {%- if config.get('unique_key') != period_column -%}
-        {{ exceptions.raise_compiler_error(
-            model.name ~ ": a windowed model is keyed by its period column " ~ period_column
-            ~ ", not by " ~ config.get('unique_key')) }}
-    {%- endif -%}
     {%- if first_day is none -%}
         {{ return(none) }}
     {%- endif -%}
@@ -48,11 +42,6 @@
 {% macro spark__get_snapshot_dates(reads_days, source_name) -%}
     {%- if not execute -%}
         {{ return([]) }}
-    {%- endif -%}
-    {%- if config.get('unique_key') != 'as_of_date' -%}
-        {{ exceptions.raise_compiler_error(
-            model.name ~ ": a snapshot mart is keyed by as_of_date, not by "
-            ~ config.get('unique_key')) }}
     {%- endif -%}
     {%- set explicit_day = var('as_of_date') -%}
     {%- if explicit_day -%}
