@@ -122,6 +122,12 @@ def _print_marts(engine: WarehouseResource) -> None:
         )
 
 
+def _thrift_url() -> str:
+    from ingest.cluster import HOST, ClusterSettings
+
+    return f"jdbc:hive2://{HOST}:{ClusterSettings.from_env().thrift_port}"
+
+
 def _start_cluster() -> None:
     """The spark engine builds on `make cluster`'s cluster: started here when not running."""
     from ingest.cluster import ClusterError, ClusterSettings, start
@@ -176,10 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     for failure in failures:
         print(f"  - {failure}")
     _print_marts(WarehouseResource(engine=settings.engine))
-    print(
-        f"\nBI tools (read-only, make dsn): {access.reader_login(warehouse).url}"
-        "\nDagster UI on the same warehouse: make ui"
-    )
+    if settings.engine == SPARK:  # the marts are in Spark: its JDBC/ODBC (Thrift) server
+        print(f"\nthe marts (Spark's Thrift server): {_thrift_url()}")
+    else:
+        print(f"\nBI tools (read-only, make dsn): {access.reader_login(warehouse).url}")
+    print("Dagster UI on the same warehouse: make ui")
     return 0 if all(r.success for r in results) else 1
 
 
