@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -66,7 +68,10 @@ def dagster_refresh(warehouse: Warehouse, work: Path, first_day: str, today: str
             os.environ.pop(name, None) if value is None else os.environ.update({name: value})
 
 
-def measure(server: Warehouse, events: int, work: Path) -> history.Result:
+@contextmanager
+def prepare(
+    server: Warehouse, events: int, work: Path
+) -> Iterator[tuple[history.Result, history.DayRun]]:
     with history.loaded_and_built(server, ACTIONS, events, work) as (warehouse, spec, result):
         today = str(spec.last_day)
         with warehouse.cursor() as cursor:
@@ -75,15 +80,18 @@ def measure(server: Warehouse, events: int, work: Path) -> history.Result:
                 " and executed_at < %(day)s::date + 1",
                 {"day": today},
             ).fetchone()[0]
-        return result | {
-            "day_actions": day_actions,
-            **history.day_runs(warehouse, work, ACTIONS.selection, today),
-            "dagster_s": dagster_refresh(warehouse, work, str(spec.first_day), today),
-        }
+        yield (
+            result
+            | {
+                "day_actions": day_actions,
+                "dagster_s": dagster_refresh(warehouse, work, str(spec.first_day), today),
+            },
+            history.DayRun(warehouse, work, ACTIONS.selection, today),
+        )
 
 
 def main() -> list[history.Ratio]:
-    results = history.measure_sizes("BENCH_ACTIONS_EVENTS", measure)
+    results = history.measure_sizes("BENCH_ACTIONS_EVENTS", prepare)
     for r in results:
         print(
             f"{r['events']:>11,} actions over {r['days']} days ({r['day_actions']:,} today):"

@@ -18,6 +18,8 @@ day grows with history (target <= 1.3). Sizes: BENCH_BUILDS_EVENTS (default 1M a
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -115,7 +117,10 @@ def query_latencies(warehouse: Warehouse, as_of: date) -> dict[str, tuple[float,
     return history.query_latencies(warehouse, ENDPOINT_QUERIES, parameters, QUERY_REPEATS)
 
 
-def measure(server: Warehouse, events: int, work: Path) -> history.Result:
+@contextmanager
+def prepare(
+    server: Warehouse, events: int, work: Path
+) -> Iterator[tuple[history.Result, history.DayRun]]:
     with history.loaded_and_built(server, BUILDS, events, work) as (warehouse, spec, result):
         day = str(spec.last_day - timedelta(days=2))
         with warehouse.cursor() as cursor:
@@ -124,21 +129,24 @@ def measure(server: Warehouse, events: int, work: Path) -> history.Result:
                 " and started_at < %(day)s::timestamptz + interval '1 day'",
                 {"day": f"{day} 00:00:00+00"},
             ).fetchone()[0]
-        result |= history.day_runs(warehouse, work, BUILDS.selection, day)
         with warehouse.connect(autocommit=True) as connection:
             connection.execute(SEED_STATS_DAILY)
             refresh = timed(
                 lambda: connection.execute("refresh materialized view seed_stats_daily")
             )
-        return result | {
-            "day_builds": day_builds,
-            "mv_refresh_s": refresh,
-            "latencies": query_latencies(warehouse, spec.last_day - timedelta(days=1)),
-        }
+        yield (
+            result
+            | {
+                "day_builds": day_builds,
+                "mv_refresh_s": refresh,
+                "latencies": query_latencies(warehouse, spec.last_day - timedelta(days=1)),
+            },
+            history.DayRun(warehouse, work, BUILDS.selection, day),
+        )
 
 
 def main() -> list[history.Ratio]:
-    results = history.measure_sizes("BENCH_BUILDS_EVENTS", measure)
+    results = history.measure_sizes("BENCH_BUILDS_EVENTS", prepare)
     for r in results:
         print(
             f"{r['events']:>11,} events over {r['days']} days ({r['day_builds']:,} builds"

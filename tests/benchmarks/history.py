@@ -2,9 +2,11 @@
 
 Each source's benchmark loads the same steady daily traffic at two sizes (so the larger size is
 a longer history, not denser days), builds its models, then times a one-day run: if the cost of
-a day grows with history, the ratio of the two sizes shows it. The loading, the dbt calls, the
-medians and the printed comparison are the same for every source and live here; a source's
-benchmark keeps only what is its own (its selection, the seed's way, its API queries).
+a day grows with history, the ratio of the two sizes shows it. Every size is prepared first,
+then the sizes' one-day runs alternate, so that both meet the same load on a shared machine.
+The loading, the dbt calls, the medians and the printed comparison are the same for every
+source and live here; a source's benchmark keeps only what is its own (its selection, the
+seed's way, its API queries).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -31,7 +33,7 @@ from ingest.warehouse import PROJECT_ROOT, Warehouse, resolve
 from orchestration.lib.settings import DBT_PRODUCTION_TARGET
 from tests.databases import administrator, fresh_database
 
-DAY_REPEATS = 3
+DAY_REPEATS = 5
 RATIO_TARGET = 1.3
 SQL_STATUS = re.compile(r"SQL status: .* in ([0-9.]+) seconds")
 Result = dict[str, Any]
@@ -61,6 +63,13 @@ class SourceHistory:
     load_catalogs: bool = True
     counted_tables: Sequence[str] = ()
     dbt_seeds: bool = False
+    name: str = ""
+
+    @property
+    def kept_name(self) -> str:
+        """The short name of the source in its kept databases' names (bench_<name>_<events>):
+        `name`, else the last part of the first selection (`staging.product`: product)."""
+        return self.name or self.selection[0].rsplit(".", 1)[-1]
 
     def spec(self, events: int) -> GeneratorSpec:
         share = sum(s for table, s in event_shares().items() if table in self.tables)
@@ -94,7 +103,7 @@ def loaded_and_built(
         with fresh_database(server, "bench") as warehouse:
             yield warehouse, *_load_and_build(warehouse, source, events, work)
         return
-    name = f"bench_{source.selection[0].rsplit('.', 1)[-1]}_{events}"
+    name = f"bench_{source.kept_name}_{events}"
     with kept_database(server, name) as (warehouse, made):
         if made is None:
             spec, result = _load_and_build(warehouse, source, events, work)
@@ -156,7 +165,7 @@ def run_dbt(
 ) -> tuple[float, float]:
     """Runs the dbt CLI as a user would; returns (database seconds, model seconds).
 
-    Database seconds add up what the database (PostgreSQL, or Spark for target spark) took
+    Database seconds add up what the database (PostgreSQL, or Spark with target spark) took
     for every statement of the run (dbt's debug
     log times each one); model seconds are dbt's execution time per model, its own work and
     round trips included.
@@ -192,34 +201,57 @@ def model_times(work: Path) -> dict[str, float]:
     return {r["unique_id"].rsplit(".", 1)[-1]: r["execution_time"] for r in results}
 
 
-def day_runs(
-    warehouse: Warehouse,
-    work: Path,
-    selection: Sequence[str],
-    day: str,
-    target: str = DBT_PRODUCTION_TARGET,
-) -> Result:
-    """One warm-up run of a one-day window, then the median of DAY_REPEATS runs.
+@dataclass(frozen=True)
+class DayRun:
+    """One size's one-day run: its database, its dbt folder, the models and the window's day."""
 
+    warehouse: Warehouse
+    work: Path
+    selection: Sequence[str]
+    day: str
+    target: str = DBT_PRODUCTION_TARGET
+
+    def run(self) -> tuple[float, float, float, dict[str, float]]:
+        """One run of the day's window: (SQL s, model s, wall s, model times)."""
+        window = {"min_date": self.day, "max_date": self.day}
+        started = time.perf_counter()
+        sql_s, models_s = run_dbt(
+            self.warehouse, self.work, "run", selection=self.selection, target=self.target,
+            **window,
+        )  # fmt: skip
+        return sql_s, models_s, time.perf_counter() - started, model_times(self.work)
+
+
+def interleaved_day_runs(runs: Sequence[DayRun]) -> list[Result]:
+    """Each size's one-day run: one warm-up each, then DAY_REPEATS rounds over the sizes in
+    ABBA order (small, large, large, small, ...), the medians per size.
+
+    The machine is shared: sizes measured minutes apart met different load (10M / 1M swung
+    from 0.88 to 1.46 with the same SQL). Interleaved, both sizes meet the same load, and the
+    load average at the start and end of the runs goes into every size's result (day_load).
     The warm-up does the same work as the measured runs, so they all find the same rows in
     cache and the same rows to replace.
     """
-    window = {"min_date": day, "max_date": day}
-    run_dbt(warehouse, work, "run", selection=selection, target=target, **window)
-    runs, per_model = [], []
-    for _ in range(DAY_REPEATS):
-        started = time.perf_counter()
-        sql_s, models_s = run_dbt(
-            warehouse, work, "run", selection=selection, target=target, **window
-        )
-        runs.append((sql_s, models_s, time.perf_counter() - started))
-        per_model.append(model_times(work))
-    sql_s, models_s, wall_s = (statistics.median(column) for column in zip(*runs, strict=True))
+    load_start = os.getloadavg()[0]
+    for run in runs:
+        run.run()
+    samples: list[list[tuple[float, float, float, dict[str, float]]]] = [[] for _ in runs]
+    for repeat in range(DAY_REPEATS):
+        order = range(len(runs)) if repeat % 2 == 0 else reversed(range(len(runs)))
+        for index in order:
+            samples[index].append(runs[index].run())
+    load = (load_start, os.getloadavg()[0])
+    return [_day_medians(size) | {"day_load": load} for size in samples]
+
+
+def _day_medians(samples: Sequence[tuple[float, float, float, dict[str, float]]]) -> Result:
+    sql_s, models_s, wall_s = (statistics.median(s[i] for s in samples) for i in range(3))
+    models = samples[0][3]
     return {
         "day_sql_s": sql_s,
         "day_models_s": models_s,
         "day_wall_s": wall_s,
-        "models": {m: statistics.median(r[m] for r in per_model) for m in per_model[0]},
+        "models": {m: statistics.median(s[3][m] for s in samples) for m in models},
     }
 
 
@@ -250,12 +282,23 @@ def query_latencies(
     return latencies
 
 
-def measure_sizes(variable: str, measure: Callable[[Warehouse, int, Path], Result]) -> list[Result]:
-    """Runs `measure` for each size of `variable` (default 1M and 10M), smallest first."""
+# A source's preparation of one size: (server, events, work folder) -> a context that holds
+# the loaded and built database and yields the size's figures so far and its one-day run.
+Prepare = Callable[[Warehouse, int, Path], AbstractContextManager[tuple[Result, DayRun]]]
+
+
+def measure_sizes(variable: str, prepare: Prepare) -> list[Result]:
+    """Prepares every size of `variable` (default 1M and 10M), smallest first, then runs their
+    one-day runs interleaved (interleaved_day_runs) while every database is still there."""
     sizes = [int(s) for s in os.environ.get(variable, "1000000,10000000").split(",")]
     server = resolve()
-    with tempfile.TemporaryDirectory() as tmp:
-        return [measure(server, events, Path(tmp) / str(events)) for events in sizes]
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        prepared = [
+            stack.enter_context(prepare(server, events, Path(tmp) / str(events)))
+            for events in sizes
+        ]
+        days = interleaved_day_runs([run for _, run in prepared])
+        return [result | day for (result, _), day in zip(prepared, days, strict=True)]
 
 
 def kept_note(result: Result) -> str:
@@ -293,6 +336,8 @@ def print_ratios(
     results: Sequence[Result], benchmark: str, label: str, columns: dict[str, str]
 ) -> list[Ratio]:
     """The largest size against the smallest for each column, against RATIO_TARGET."""
+    start, end = results[0]["day_load"]
+    print(f"load average (1 min) of the interleaved runs: {start:.2f} at start, {end:.2f} at end")
     if len(results) < 2:
         return []
     small, large = results[0], results[-1]

@@ -14,6 +14,8 @@ day grows with history (target <= 1.3). Sizes: BENCH_PRODUCT_EVENTS (default 1M 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,21 +40,26 @@ group by 1, 2
 """
 
 
-def measure(server: Warehouse, events: int, work: Path) -> history.Result:
+@contextmanager
+def prepare(
+    server: Warehouse, events: int, work: Path
+) -> Iterator[tuple[history.Result, history.DayRun]]:
     with history.loaded_and_built(server, PRODUCT, events, work) as (warehouse, spec, result):
         day = str(spec.last_day - timedelta(days=2))
-        result |= history.day_runs(warehouse, work, PRODUCT.selection, day)
         with warehouse.connect(autocommit=True) as connection:
             connection.execute("drop materialized view if exists analytics_daily_rollup")
             connection.execute(SEED_DAILY_ROLLUP)
             refresh = timed(
                 lambda: connection.execute("refresh materialized view analytics_daily_rollup")
             )
-        return result | {"mv_refresh_s": refresh}
+        yield (
+            result | {"mv_refresh_s": refresh},
+            history.DayRun(warehouse, work, PRODUCT.selection, day),
+        )
 
 
 def main() -> list[history.Ratio]:
-    results = history.measure_sizes("BENCH_PRODUCT_EVENTS", measure)
+    results = history.measure_sizes("BENCH_PRODUCT_EVENTS", prepare)
     for r in results:
         print(
             f"{r['events']:>11,} events over {r['days']} days: load {r['load_s']:.0f} s"

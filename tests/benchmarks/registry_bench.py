@@ -16,6 +16,8 @@ day grows with history (target <= 1.3). Sizes: BENCH_REGISTRY_EVENTS (default 1M
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -156,7 +158,10 @@ def refresh_seed_views(warehouse: Warehouse) -> dict[str, float]:
         }
 
 
-def measure(server: Warehouse, events: int, work: Path) -> history.Result:
+@contextmanager
+def prepare(
+    server: Warehouse, events: int, work: Path
+) -> Iterator[tuple[history.Result, history.DayRun]]:
     with history.loaded_and_built(server, REGISTRY, events, work) as (warehouse, spec, result):
         day = str(spec.last_day - timedelta(days=2))
         with warehouse.cursor() as cursor:
@@ -166,16 +171,19 @@ def measure(server: Warehouse, events: int, work: Path) -> history.Result:
                 " and downloaded_at < %(day)s::timestamptz + interval '1 day'",
                 {"day": f"{day} 00:00:00+00"},
             ).fetchone()[0]
-        return result | {
-            "day_downloads": day_events,
-            **history.day_runs(warehouse, work, REGISTRY.selection, day),
-            "mv_refresh_s": refresh_seed_views(warehouse),
-            "latencies": query_latencies(warehouse, spec.last_day - timedelta(days=1)),
-        }
+        yield (
+            result
+            | {
+                "day_downloads": day_events,
+                "mv_refresh_s": refresh_seed_views(warehouse),
+                "latencies": query_latencies(warehouse, spec.last_day - timedelta(days=1)),
+            },
+            history.DayRun(warehouse, work, REGISTRY.selection, day),
+        )
 
 
 def main() -> list[history.Ratio]:
-    results = history.measure_sizes("BENCH_REGISTRY_EVENTS", measure)
+    results = history.measure_sizes("BENCH_REGISTRY_EVENTS", prepare)
     for r in results:
         print(
             f"{r['events']:>11,} events over {r['days']} days ({r['day_downloads']:,}"

@@ -3,15 +3,15 @@
 For each size (BENCH_SPARK_EVENTS, default 1M; 10M takes an extra 15-28 min to load here):
 registry events of steady daily traffic loaded through the loader into a fresh PostgreSQL
 database (history.loaded_and_built), then
-- PostgreSQL: the full build of the registry models and the one-day build (history.day_runs:
-  one warm-up, the median of DAY_REPEATS runs);
+- PostgreSQL: the full build of the registry models;
 - the lake export of the loaded days (ingest/lake.py), timed;
-- Spark: the full build (`dbt run --full-refresh --target spark`) and the same one-day build,
-  on a cluster of `make cluster`'s kind (master, two 1-core workers, Thrift server) started
-  for the benchmark in a folder and on ports of its own, so an engineer's cluster is left
-  alone.
-Before timing the day, the registry's download total of module_stats_daily must be the same on
-both engines: a benchmark of a wrong build measures nothing. Ratios are Spark / PostgreSQL at
+- Spark: the full build (`dbt run --full-refresh --target spark`), on a cluster of `make
+  cluster`'s kind (master, two 1-core workers, Thrift server) started for the benchmark in a
+  folder and on ports of its own, so an engineer's cluster is left alone;
+- the one-day build on both engines, interleaved (history.interleaved_day_runs: a warm-up
+  each, then DAY_REPEATS rounds in ABBA order; medians).
+Before the day is timed, the registry's download total of module_stats_daily must be the same
+on both engines: a benchmark of a wrong build measures nothing. Ratios are Spark / PostgreSQL at
 each size and, with two sizes, large / small per engine (all measured in one run).
 """
 
@@ -64,7 +64,6 @@ def benchmark_cluster(work: Path) -> Iterator[cluster.ClusterSettings]:
 def measure(server: Warehouse, events: int, work: Path) -> history.Result:
     with history.loaded_and_built(server, REGISTRY, events, work) as (warehouse, spec, result):
         day = str(spec.last_day - timedelta(days=2))
-        result |= history.day_runs(warehouse, work, REGISTRY.selection, day)
         lake_root = lake.lake_dir()
         result["export_s"] = timed(lambda: lake.export(warehouse, ("registry",), None, lake_root))
         result["spark_full_s"] = timed(
@@ -80,14 +79,20 @@ def measure(server: Warehouse, events: int, work: Path) -> history.Result:
             raise AssertionError(
                 f"downloads differ: PostgreSQL {downloads_pg}, Spark {downloads_spark}"
             )
-        spark_day = history.day_runs(
-            warehouse, work, REGISTRY.selection, day, target=DBT_SPARK_TARGET
-        )
+        # The engines' one-day runs interleaved (ABBA), so both meet the same machine load.
+        pg_day, spark_day = history.interleaved_day_runs([
+            history.DayRun(warehouse, work / "pg", REGISTRY.selection, day),
+            history.DayRun(warehouse, work / "spark", REGISTRY.selection, day, DBT_SPARK_TARGET),
+        ])  # fmt: skip
         shutil.rmtree(lake_root, ignore_errors=True)  # the next size exports its own
-        return result | {
-            "downloads": downloads_pg,
-            **{f"spark_{key}": value for key, value in spark_day.items()},
-        }
+        return (
+            result
+            | pg_day
+            | {
+                "downloads": downloads_pg,
+                **{f"spark_{key}": value for key, value in spark_day.items()},
+            }
+        )
 
 
 def _ratio(

@@ -1,4 +1,7 @@
-{{ config(unique_key='period_start') }}
+{#- work_mem for this statement only (set local ends with dbt's transaction): with the
+    default 4 MB the planner sorts the session x breakdown rows on disk instead of hashing
+    them (below, user_counts). -#}
+{{ config(unique_key='period_start', pre_hook="set local work_mem = '128MB'") }}
 
 {#- Funnels are walked per session, over all its events, and counted on the day the session
     started: get_grouped_window rebuilds the days of every session a change touches, as for
@@ -125,6 +128,24 @@ attributed as (
 
 ),
 
+{# Distinct users in two hash aggregates, sessions per user then users per group: a
+    count(distinct) sorted every session x breakdown row of the build on disk (3.3M rows at
+    1M events, about half of a full build's time). A null user is no user; its sessions count. #}
+user_counts as (
+
+    select
+        period_start,
+        funnel_id,
+        step_number,
+        breakdown,
+        breakdown_value,
+        user_id,
+        count(*) as sessions
+    from attributed
+    group by period_start, funnel_id, step_number, breakdown, breakdown_value, user_id
+
+),
+
 counts as (
 
     select
@@ -133,9 +154,9 @@ counts as (
         step_number,
         breakdown,
         breakdown_value,
-        count(*) as sessions,
-        count(distinct user_id) as users
-    from attributed
+        sum(sessions)::bigint as sessions,
+        count(user_id) as users
+    from user_counts
     group by period_start, funnel_id, step_number, breakdown, breakdown_value
 
 ),
@@ -169,40 +190,50 @@ grid as (
 
 ),
 
+{# Each step's first and previous step in its (day, funnel, breakdown value), by window
+    functions: self-joins of grid ran as nested loops over every pair of grid rows when the
+    planner expected few (182M pairs in a full build at 1M events). Every group has its step 1
+    (grid starts from it); a step without the step before it (a gap) has no previous step. #}
+stepped as (
+
+    select
+        grid.*,
+        max(grid.sessions) filter (where grid.step_number = 1) over funnel_day as first_sessions,
+        case
+            when lag(grid.step_number) over funnel_steps = grid.step_number - 1
+                then lag(grid.sessions) over funnel_steps
+        end as previous_sessions
+    from grid
+    window
+        funnel_day as (
+            partition by grid.period_start, grid.funnel_id, grid.breakdown, grid.breakdown_value
+        ),
+        funnel_steps as (funnel_day order by grid.step_number)
+
+),
+
 final as (
 
     select
-        grid.period_start,
-        grid.funnel_id,
-        grid.funnel_version,
-        grid.funnel_name,
-        grid.step_number,
-        grid.step_event,
-        grid.window_minutes,
-        grid.breakdown,
-        grid.breakdown_value,
-        grid.sessions,
-        grid.users,
-        previous.sessions as previous_step_sessions,
-        grid.sessions::double precision / nullif(previous.sessions, 0) as step_conversion_rate,
-        grid.sessions::double precision / nullif(first_step.sessions, 0) as overall_conversion_rate,
-        coalesce(previous.sessions - grid.sessions, 0) as drop_off,
-        {{ period_is_complete('grid.period_start', 'grid.period_start') }} as is_complete
-    from grid
-    inner join grid as first_step
-        on
-            grid.period_start = first_step.period_start
-            and grid.funnel_id = first_step.funnel_id
-            and grid.breakdown = first_step.breakdown
-            and grid.breakdown_value = first_step.breakdown_value
-            and first_step.step_number = 1
-    left join grid as previous
-        on
-            grid.period_start = previous.period_start
-            and grid.funnel_id = previous.funnel_id
-            and grid.breakdown = previous.breakdown
-            and grid.breakdown_value = previous.breakdown_value
-            and previous.step_number = grid.step_number - 1
+        stepped.period_start,
+        stepped.funnel_id,
+        stepped.funnel_version,
+        stepped.funnel_name,
+        stepped.step_number,
+        stepped.step_event,
+        stepped.window_minutes,
+        stepped.breakdown,
+        stepped.breakdown_value,
+        stepped.sessions,
+        stepped.users,
+        stepped.previous_sessions as previous_step_sessions,
+        stepped.sessions::double precision
+        / nullif(stepped.previous_sessions, 0) as step_conversion_rate,
+        stepped.sessions::double precision
+        / nullif(stepped.first_sessions, 0) as overall_conversion_rate,
+        coalesce(stepped.previous_sessions - stepped.sessions, 0) as drop_off,
+        {{ period_is_complete('stepped.period_start', 'stepped.period_start') }} as is_complete
+    from stepped
     left join coverage on true
 
 )

@@ -3,6 +3,10 @@
     {'columns': ['metric_name', 'event_date']},
 ]) }}
 
+{#- Rows are written in time order, as in stg_product__events: a full build read raw's monthly
+    partitions in parallel and interleaved them, so one day's points lay across the whole table
+    and a one-day run read pages across all history. -#}
+
 with source as (
 
     {{ windowed_events(source('product', 'metrics'), 'recorded_at') }}
@@ -32,3 +36,4 @@ renamed as (
 )
 
 select * from renamed
+order by recorded_at
