@@ -15,7 +15,7 @@ comma := ,
 # dbt in dbt_project/, pointed at the configured warehouse (the `dev` target unless told).
 DBT = cd dbt_project && eval "$$(../$(BIN)/python -m ingest env)" && ../$(BIN)/dbt
 
-.PHONY: install demo test test-fast lint dsn dsn-owner env stop ui bi bench clean docs slim compare
+.PHONY: install cluster demo test test-fast lint dsn dsn-owner env stop ui bi bench clean docs slim compare
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,14 +27,17 @@ install: $(BIN)/.installed
 demo: install  ## generate sample events, then load, build and check everything through Dagster
 	$(BIN)/python -m orchestration.demo --events $(EVENTS) --days $(DAYS)
 
+cluster: install  ## a local Spark cluster (master, 2 workers, Thrift server) on 127.0.0.1; make stop stops it
+	@$(BIN)/python -m ingest.cluster start
+
 ui: install  ## the Dagster UI on the same warehouse (Ctrl-C stops it)
 	$(BIN)/python -m orchestration.ui
 
 test: install lint  ## the whole suite (CI runs exactly this)
 	$(BIN)/pytest
 
-test-fast: install lint  ## lint, and every test that runs no dbt or Dagster build (< 2 min)
-	$(BIN)/pytest -m "not dbt" -n 2
+test-fast: install lint  ## lint, and every test that runs no dbt, Dagster build or Spark (< 2 min)
+	$(BIN)/pytest -m "not dbt and not spark" -n 2
 
 lint: install  ## ruff on the Python, sqlfluff on the dbt models
 	$(BIN)/ruff check .
@@ -65,7 +68,8 @@ compare: install  ## MODEL=<mart> [FROM=<day>] [TO=<day>]: your dev relation aga
 	@test -n "$(MODEL)" || { echo "error: name the model: make compare MODEL=module_stats_daily"; exit 1; }
 	@$(DBT) run-operation compare_with_production --quiet --args '{model: "$(MODEL)"$(if $(FROM),$(comma) min_date: "$(FROM)")$(if $(TO),$(comma) max_date: "$(TO)")}'
 
-stop: install  ## stop Superset (make bi) and the embedded PostgreSQL
+stop: install  ## stop the Spark cluster (make cluster), Superset (make bi) and the embedded PostgreSQL
+	$(BIN)/python -m ingest.cluster stop
 	$(BIN)/python -m bi stop
 	$(BIN)/python -m ingest stop
 

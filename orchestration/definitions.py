@@ -27,6 +27,7 @@ from orchestration.lib.dbt import (
     build_source_dbt_assets,
     dbt_project,
     dbt_resource,
+    excluded_resources,
     has_models,
     prepare_manifest,
 )
@@ -45,6 +46,7 @@ from orchestration.lib.jobs import (
     build_refresh_job,
     build_source_job,
 )
+from orchestration.lib.lake import LAKE_PREFIX, build_lake_assets
 from orchestration.lib.partitions import daily_partitions, with_today
 from orchestration.lib.raw import build_raw_assets
 from orchestration.lib.resources import WarehouseResource
@@ -55,7 +57,7 @@ from orchestration.lib.schedules import (
     build_source_schedules,
 )
 from orchestration.lib.sensors import build_landing_sensor, build_late_data_sensor
-from orchestration.lib.settings import Settings
+from orchestration.lib.settings import POSTGRES, SPARK, SPARK_SOURCES, Settings, dbt_target
 from orchestration.lib.source import SourceDeclaration, declared_sources
 from orchestration.lib.translator import WarehouseTranslator, group_owners
 
@@ -91,8 +93,9 @@ def build_source_parts(
     if source.refresh_every:
         partitions = with_today(partitions)
     models = build_source_dbt_assets(
-        project, source.name, partitions, translator, settings.dbt_state_dir
-    )
+        project, source.name, partitions, translator, settings.dbt_state_dir,
+        excluded_resources(dbt_target(settings.engine)),
+    )  # fmt: skip
     if source.refresh_every:
         models = with_freshness(models, intraday_model_freshness(source.refresh_every))
     elif model_limit is not None:
@@ -120,29 +123,41 @@ def build_source_parts(
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
+    """Every definition for the engine of `settings`. On spark, dbt builds with the spark
+    target, only the sources that build there (SPARK_SOURCES) have models, their dbt sources
+    are the lake's tables, and the load job exports each load to the lake after it."""
     project = dbt_project()
     warehouse = resolve()
-    prepare_manifest(project, warehouse)
+    target = dbt_target(settings.engine)
+    prepare_manifest(project, warehouse, target)
     partitions = daily_partitions(settings, warehouse)
     sources = declared_sources()
+    modelled = [s for s in sources if settings.engine == POSTGRES or s.name in SPARK_SOURCES]
     manifest = json.loads(project.manifest_path.read_text())
     owners = group_owners(manifest)
     freshness = declared_freshness(manifest)
-    translator = WarehouseTranslator(owners, default_owner=settings.owner)
+    lake = (
+        build_lake_assets(SPARK_SOURCES, owners, settings.owner)
+        if settings.engine == SPARK
+        else None
+    )
+    translator = WarehouseTranslator(
+        owners, default_owner=settings.owner, source_prefix=LAKE_PREFIX if lake else "raw"
+    )
     raw = build_raw_assets(settings, owners, freshness)
     parts = {
         source.name: build_source_parts(
             source, project, partitions, settings, translator,
             source_model_limit(freshness, source.name),
         )
-        for source in sources
+        for source in modelled
     }  # fmt: skip
     for source in sources:
         if source.retention:
             asset, check, schedule = build_retention(
                 source.name, source.retention, owners.get(source.name, settings.owner)
             )
-            parts[source.name].retention = asset
+            parts.setdefault(source.name, SourceParts(checks=[])).retention = asset
             parts[source.name].checks.append(check)
             parts[source.name].schedules.append(schedule)
     built = {name: part for name, part in parts.items() if part.models and part.jobs}
@@ -157,14 +172,18 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[
             raw,
+            *([lake] if lake else []),
             *(part.models for part in built.values()),
             *(part.retention for part in parts.values() if part.retention),
         ],
         asset_checks=[check for part in parts.values() for check in part.checks],
-        jobs=[build_load_job(raw), *(job for part in built.values() for job in part.jobs)],
+        jobs=[build_load_job(raw, lake), *(job for part in built.values() for job in part.jobs)],
         schedules=[schedule for part in parts.values() for schedule in part.schedules],
         sensors=sensors,
-        resources={"dbt": dbt_resource(project), "warehouse": WarehouseResource()},
+        resources={
+            "dbt": dbt_resource(project, target),
+            "warehouse": WarehouseResource(engine=settings.engine),
+        },
         # Steps in the run's own process, one after the other. The default multiprocess
         # executor starts a Python process per step that loads the whole code location again
         # (seconds each, for checks that take milliseconds); a run's work is one dbt call and

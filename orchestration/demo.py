@@ -4,6 +4,10 @@ The runs land in the same Dagster instance (DAGSTER_HOME) that `make ui` shows, 
 demo the UI has the whole history: the load, then per source system with models one backfill
 run over every day of data (one dbt call: rollups, and a snapshot as of every day), and every
 check's result.
+
+With WAREHOUSE_ENGINE=spark the models build on the Spark cluster of `make cluster` (started
+here when it is not running): the load job also exports the loads to the lake, only the
+registry has models there, and the summary is read through the cluster's Thrift server.
 """
 
 import argparse
@@ -20,8 +24,9 @@ from orchestration.definitions import build_definitions
 from orchestration.lib.instance import dagster_home
 from orchestration.lib.jobs import LOAD_JOB
 from orchestration.lib.partitions import WINDOW_END_TAG, WINDOW_START_TAG
+from orchestration.lib.resources import WarehouseResource
 from orchestration.lib.schedules import RANGE_END_TAG, RANGE_START_TAG
-from orchestration.lib.settings import Settings
+from orchestration.lib.settings import SPARK, Settings
 
 MART_SCHEMA = "marts"
 # The run's events still land in the instance; the terminal gets warnings only.
@@ -72,6 +77,68 @@ def _summarize(results: list[dg.ExecuteInProcessResult]) -> tuple[int, Counter[s
     return len(materialized), outcomes, failures
 
 
+def _mart_names(engine: WarehouseResource) -> list[str]:
+    if engine.engine == SPARK:
+        return sorted(row[1] for row in engine.fetchall(f"show tables in {MART_SCHEMA}"))
+    return [
+        row[0]
+        for row in engine.fetchall(
+            "select table_name from information_schema.tables"
+            f" where table_schema = '{MART_SCHEMA}' order by 1"
+        )
+    ]
+
+
+# The registry's headline, read from its marts on the engine that built them.
+REGISTRY_SUMMARY = """
+select count(distinct period_start), sum(download_count), sum(failed_download_count),
+       sum(view_count), count(distinct module_name)
+from marts.module_stats_daily
+"""
+
+
+def _print_marts(engine: WarehouseResource) -> None:
+    """Rows per mart and the registry's totals, read on the models' engine (on spark, through
+    the cluster's Thrift server), in one statement each."""
+    marts = _mart_names(engine)
+    counts = dict(
+        engine.fetchall(
+            " union all ".join(
+                f"select '{mart}', count(*) from {engine.relation(MART_SCHEMA, mart)}"
+                for mart in marts
+            )
+        )
+        if marts
+        else []
+    )
+    print(f"\nrows per mart ({engine.engine}):")
+    for mart in marts:
+        print(f"  {MART_SCHEMA}.{mart:<28}{counts[mart]:>10,}")
+    if "module_stats_daily" in marts:
+        days, downloads, failed, views, modules = engine.fetchall(REGISTRY_SUMMARY)[0]
+        print(
+            f"\nregistry ({engine.engine}): {downloads:,} downloads ({failed:,} failed) and"
+            f" {views:,} views of {modules:,} modules over {days} days"
+        )
+
+
+def _thrift_url() -> str:
+    from ingest.cluster import HOST, ClusterSettings
+
+    return f"jdbc:hive2://{HOST}:{ClusterSettings.from_env().thrift_port}"
+
+
+def _start_cluster() -> None:
+    """The spark engine builds on `make cluster`'s cluster: started here when not running."""
+    from ingest.cluster import ClusterError, ClusterSettings, start
+
+    try:
+        for line in start(ClusterSettings.from_env()):
+            print(f"  {line}")
+    except ClusterError as error:
+        raise SystemExit(f"error: {error}") from error
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.demo", description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
@@ -87,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         generator.generate(spec, landing)
     warehouse = resolve()
     migrate.migrate(warehouse)
+    if settings.engine == SPARK:
+        print("spark cluster (make stop stops it):")
+        _start_cluster()
     instance = _instance()
     print("running through Dagster:")
     days = {
@@ -111,23 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     for failure in failures:
         print(f"  - {failure}")
-    with warehouse.cursor() as cursor:
-        marts = [
-            r[0]
-            for r in cursor.execute(
-                "select table_name from information_schema.tables"
-                " where table_schema = %s order by 1",
-                (MART_SCHEMA,),
-            )
-        ]
-        print("\nrows per mart:")
-        for mart in marts:
-            count = cursor.execute(f'select count(*) from {MART_SCHEMA}."{mart}"').fetchone()[0]
-            print(f"  {MART_SCHEMA}.{mart:<28}{count:>10,}")
-    print(
-        f"\nBI tools (read-only, make dsn): {access.reader_login(warehouse).url}"
-        "\nDagster UI on the same warehouse: make ui"
-    )
+    _print_marts(WarehouseResource(engine=settings.engine))
+    if settings.engine == SPARK:  # the marts are in Spark: its JDBC/ODBC (Thrift) server
+        print(f"\nthe marts (Spark's Thrift server): {_thrift_url()}")
+    else:
+        print(f"\nBI tools (read-only, make dsn): {access.reader_login(warehouse).url}")
+    print("Dagster UI on the same warehouse: make ui")
     return 0 if all(r.success for r in results) else 1
 
 

@@ -27,10 +27,16 @@ class Threshold:
 
 
 def evaluate(
-    warehouse: Warehouse, threshold: Threshold, window: Window | None = None
+    warehouse: Warehouse | WarehouseResource, threshold: Threshold, window: Window | None = None
 ) -> dg.AssetCheckResult:
-    with warehouse.cursor() as cursor:
-        breaches = cursor.execute(bounded(threshold.query, window)).fetchall()
+    """The threshold's breaches in the window, read on the models' engine (a resource's, or
+    PostgreSQL's for a Warehouse); the queries keep to SQL that Spark reads too."""
+    query = bounded(threshold.query, window)
+    if isinstance(warehouse, WarehouseResource):
+        breaches = warehouse.fetchall(query)
+    else:
+        with warehouse.cursor() as cursor:
+            breaches = cursor.execute(query).fetchall()
     return dg.AssetCheckResult(
         passed=not breaches,
         severity=dg.AssetCheckSeverity.WARN,
@@ -53,7 +59,7 @@ def _threshold_check(
     def threshold_check(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> dg.AssetCheckResult:
-        return evaluate(warehouse.get(), threshold, run_window(context.run.tags))
+        return evaluate(warehouse, threshold, run_window(context.run.tags))
 
     return threshold_check
 

@@ -29,11 +29,18 @@ def quality_job_name(source: str) -> str:
     return f"{source}_quality_job"
 
 
-def build_load_job(raw: dg.AssetsDefinition) -> UnresolvedAssetJobDefinition:
+def build_load_job(
+    raw: dg.AssetsDefinition, lake: dg.AssetsDefinition | None = None
+) -> UnresolvedAssetJobDefinition:
+    """The load; with `lake` (the spark engine), the export of what it loaded to the lake."""
+    selection = dg.AssetSelection.assets(raw)
+    if lake is not None:
+        selection |= dg.AssetSelection.assets(lake)
     return dg.define_asset_job(
         LOAD_JOB,
-        selection=dg.AssetSelection.assets(raw),
-        description="Load every new file of the landing folder.",
+        selection=selection,
+        description="Load every new file of the landing folder"
+        + (", then export the loaded days to the lake." if lake is not None else "."),
     )
 
 

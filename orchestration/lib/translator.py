@@ -1,4 +1,5 @@
-"""How dbt nodes appear in Dagster: raw sources keyed raw/<table>; groups and owners from dbt's
+"""How dbt nodes appear in Dagster: raw sources keyed raw/<table> (lake/<table> when the
+models build on Spark, which reads the Parquet copy of the raw tables); groups and owners from dbt's
 groups (models/_groups.yml): a model's group is its dbt group, a raw table's the group named
 for its source, and each group's owner is the dbt group's owner. No owner mapping here."""
 
@@ -26,14 +27,17 @@ def group_owners(manifest: Mapping[str, Any]) -> dict[str, str]:
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
-    def __init__(self, owners: Mapping[str, str], default_owner: str) -> None:
+    def __init__(
+        self, owners: Mapping[str, str], default_owner: str, source_prefix: str = "raw"
+    ) -> None:
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
         self.owners = dict(owners)
         self.default_owner = default_owner
+        self.source_prefix = source_prefix
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey(["raw", dbt_resource_props["name"]])
+            return dg.AssetKey([self.source_prefix, dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:

@@ -160,11 +160,13 @@ def run_dbt(
     work: Path,
     *args: str,
     selection: Sequence[str],
+    target: str = DBT_PRODUCTION_TARGET,
     **dbt_vars: str,
 ) -> tuple[float, float]:
     """Runs the dbt CLI as a user would; returns (database seconds, model seconds).
 
-    Database seconds add up what PostgreSQL took for every statement of the run (dbt's debug
+    Database seconds add up what the database (PostgreSQL, or Spark with target spark) took
+    for every statement of the run (dbt's debug
     log times each one); model seconds are dbt's execution time per model, its own work and
     round trips included.
 
@@ -175,12 +177,16 @@ def run_dbt(
     command = [
         str(Path(sys.executable).parent / "dbt"), *args, "--select", *selection, *excluded,
         "--project-dir", str(PROJECT_ROOT / "dbt_project"),
-        "--profiles-dir", str(PROJECT_ROOT / "dbt_project"), "--target", DBT_PRODUCTION_TARGET,
+        "--profiles-dir", str(PROJECT_ROOT / "dbt_project"), "--target", target,
         "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet",
     ]  # fmt: skip
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
-    environment = {**os.environ, **warehouse.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    environment = {
+        **os.environ, **warehouse.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # The window in the environment too: the spark target reads it only there.
+        **{f"WAREHOUSE_WINDOW_{bound.upper()}": day for bound, day in dbt_vars.items()},
+    }  # fmt: skip
     log = work / "logs" / "dbt.log"
     log.unlink(missing_ok=True)
     subprocess.run(command, check=True, env=environment)
@@ -203,14 +209,16 @@ class DayRun:
     work: Path
     selection: Sequence[str]
     day: str
+    target: str = DBT_PRODUCTION_TARGET
 
     def run(self) -> tuple[float, float, float, dict[str, float]]:
         """One run of the day's window: (SQL s, model s, wall s, model times)."""
         window = {"min_date": self.day, "max_date": self.day}
         started = time.perf_counter()
         sql_s, models_s = run_dbt(
-            self.warehouse, self.work, "run", selection=self.selection, **window
-        )
+            self.warehouse, self.work, "run", selection=self.selection, target=self.target,
+            **window,
+        )  # fmt: skip
         return sql_s, models_s, time.perf_counter() - started, model_times(self.work)
 
 

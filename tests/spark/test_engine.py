@@ -1,0 +1,56 @@
+"""WAREHOUSE_ENGINE read in one place, and what follows from it without a cluster: the dbt
+target, and a manifest parsed for the other engine parsed again."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from orchestration.lib.dbt import _manifest_is_current
+from orchestration.lib.settings import (
+    DBT_PRODUCTION_TARGET,
+    DBT_SPARK_TARGET,
+    POSTGRES,
+    SPARK,
+    Settings,
+    dbt_target,
+    engine_from_env,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "engine"), [(None, POSTGRES), ("", POSTGRES), ("spark", SPARK), (" Spark ", SPARK)]
+)
+def test_engine_from_the_environment(
+    value: str | None, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if value is None:
+        monkeypatch.delenv("WAREHOUSE_ENGINE", raising=False)
+    else:
+        monkeypatch.setenv("WAREHOUSE_ENGINE", value)
+    assert engine_from_env() == engine
+    assert Settings.from_env().engine == engine
+
+
+def test_an_unknown_engine_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WAREHOUSE_ENGINE", "duckdb")
+    with pytest.raises(ValueError) as error:
+        Settings.from_env()
+    assert str(error.value) == "WAREHOUSE_ENGINE='duckdb': choose one of postgres, spark"
+
+
+def test_each_engine_builds_with_its_target() -> None:
+    assert dbt_target(POSTGRES) == DBT_PRODUCTION_TARGET
+    assert dbt_target(SPARK) == DBT_SPARK_TARGET
+
+
+def test_a_manifest_of_the_other_adapter_is_parsed_again(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    node = {"database": "postgres", "schema": "marts", "config": {"schema": "marts"}}
+    manifest.write_text(
+        json.dumps({"metadata": {"adapter_type": "postgres"}, "nodes": {"model.x.y": node}})
+    )
+    assert _manifest_is_current(manifest, "postgres", DBT_PRODUCTION_TARGET)
+    assert not _manifest_is_current(manifest, "postgres", DBT_SPARK_TARGET)
