@@ -29,6 +29,19 @@
     string
 {%- endmacro %}
 
+{#- Placed after `<cte> as`: PostgreSQL computes the CTE once however often the query names
+    it (it inlines a CTE named more than once otherwise); Spark has no such hint. -#}
+{% macro materialized_cte() -%}
+    {{ return(adapter.dispatch('materialized_cte')()) }}
+{%- endmacro %}
+
+{% macro default__materialized_cte() -%}
+    materialized
+{%- endmacro %}
+
+{% macro spark__materialized_cte() -%}
+{%- endmacro %}
+
 {#- An expression as an exact fraction for score arithmetic: PostgreSQL's arbitrary-precision
     numeric; on Spark a double (its decimal division keeps 6 decimals, far coarser), so
     round_half_up's rounding to 12 decimals removes the noise on both. -#}

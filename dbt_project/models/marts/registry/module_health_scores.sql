@@ -90,7 +90,7 @@ field_reads as (
 
 ),
 
-known_fields as materialized (
+known_fields as {{ materialized_cte() }} (
 
     {#- The read fields the schema has (a read of a field it does not have counts for
         nothing), each looked up once through the catalog's key (an index probe each:
@@ -202,7 +202,7 @@ shape as (
 
 ),
 
-components as materialized (
+components as {{ materialized_cte() }} (
 
     {#- Materialized, as scored is: inlined, every mention of a component in the formula and
         in final (the score, its band, the recommendations) recomputed it in numeric
@@ -234,7 +234,7 @@ components as materialized (
 
 ),
 
-scored as materialized (
+scored as {{ materialized_cte() }} (
 
     select
         *,
