@@ -242,6 +242,9 @@ def _write_state(root: Path, state: dict[str, int]) -> None:
 
 
 def days_between(first: date, last: date) -> list[date]:
+    """Every day from first to last, both inclusive; a reversed range is an error, not none."""
+    if first > last:
+        raise LakeExportError(f"the first day {first} is after the last day {last}")
     return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 

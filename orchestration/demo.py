@@ -146,7 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
 
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # a setting with a value it cannot take, named in the message
+        raise SystemExit(f"error: {error}") from error
     spec = generator.GeneratorSpec(events=args.events, days=args.days, seed=args.seed)
     landing = settings.landing_dir / f"demo-{args.events}-events-{args.days}-days-seed-{args.seed}"
     if not landing.exists():

@@ -13,9 +13,14 @@ from pathlib import Path
 from ingest import migrate
 from ingest.warehouse import PROJECT_ROOT, resolve
 from orchestration.lib.instance import dagster_home
+from orchestration.lib.settings import engine_from_env
 
 
 def main() -> None:
+    try:
+        engine_from_env()  # a wrong engine stops here, not as a code location error in the UI
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from error
     warehouse = resolve()  # starts the embedded server before the UI needs it
     migrate.migrate(warehouse)
     dagster_home()

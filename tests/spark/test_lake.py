@@ -92,6 +92,8 @@ def test_the_command_exports_and_reports_one_line_errors(
         assert "download_events:" in capsys.readouterr().out
         assert main(["export-lake", "--source", "nonesuch"]) == 2
         assert main(["export-lake", "--from-date", "2026-03-01"]) == 2
+        reversed_days = ["--from-date", "2026-03-02", "--to-date", "2026-03-01"]
+        assert main(["export-lake", *reversed_days]) == 2
     errors = capsys.readouterr().err.strip().splitlines()
-    assert len(errors) == 2 and all(line.startswith("error: ") for line in errors)
+    assert len(errors) == 3 and all(line.startswith("error: ") for line in errors)
     assert (tmp_path / "lake" / "download_events" / "event_date=2026-03-01").is_dir()
