@@ -1276,8 +1276,26 @@ def _checked_file(path: Path) -> None:
         raise FileNotReady(f"{name}: not loaded: {problem}")
 
 
+# A load that PostgreSQL chose as a deadlock's victim is rolled back whole; it is run again.
+DEADLOCK_ATTEMPTS = 3
+
+
 def load_file(warehouse: Warehouse, path: Path, table_name: str | None = None) -> LoadResult:
-    """Loads one file in one transaction; a file already loaded (same bytes) is a no-op."""
+    """Loads one file in one transaction; a file already loaded (same bytes) is a no-op.
+
+    Two loads of overlapping new ids in other orders can deadlock anywhere in their
+    transactions, not only where their ids are claimed (which steps back by itself): the
+    victim's transaction is rolled back whole, so loading the file again is exactly-once.
+    """
+    for _ in range(DEADLOCK_ATTEMPTS - 1):
+        try:
+            return _load_file_once(warehouse, path, table_name)
+        except psycopg.errors.DeadlockDetected:
+            continue
+    return _load_file_once(warehouse, path, table_name)
+
+
+def _load_file_once(warehouse: Warehouse, path: Path, table_name: str | None) -> LoadResult:
     path = Path(path)
     _checked_file(path)
     file_format = file_format_of(path)

@@ -40,8 +40,9 @@ pytestmark = pytest.mark.dbt
 SPEC = GeneratorSpec(events=8_000, days=4, seed=41, late_share=0.0)
 DEV_SCHEMA = "dev_tester"
 CHANGED = "module_stats_daily"
-# The registry's snapshot marts read module_stats_daily (models/marts/registry/).
-CHILDREN = {"registry_overview", "top_modules_30d", "trending_modules"}
+# The registry's snapshot marts read module_stats_daily, and the monthly rollup sums its days
+# (models/marts/registry/, macros/registry/module_stats_rollup.sql).
+CHILDREN = {"module_stats_monthly", "registry_overview", "top_modules_30d", "trending_modules"}
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -4,6 +4,8 @@ target, and a manifest parsed for the other engine parsed again."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,3 +56,14 @@ def test_a_manifest_of_the_other_adapter_is_parsed_again(tmp_path: Path) -> None
     )
     assert _manifest_is_current(manifest, "postgres", DBT_PRODUCTION_TARGET)
     assert not _manifest_is_current(manifest, "postgres", DBT_SPARK_TARGET)
+
+
+def test_great_expectations_imports_beside_pyspark() -> None:
+    """pyspark without Spark Connect's dependencies exits (status 0, silently) a process whose
+    __main__ has no file when Great Expectations probes Spark Connect on import: Dagster's
+    step workers are such processes, and every GX check failed in them. `python -c` is one."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import great_expectations; print('imported')"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.stdout.strip().endswith("imported"), done.stderr[-1000:]
