@@ -33,7 +33,7 @@ from ingest.warehouse import PROJECT_ROOT, Warehouse, resolve
 from orchestration.lib.settings import DBT_PRODUCTION_TARGET
 from tests.databases import administrator, fresh_database
 
-DAY_REPEATS = 5
+DAY_REPEATS_VARIABLE = "BENCH_DAY_REPEATS"
 RATIO_TARGET = 1.3
 SQL_STATUS = re.compile(r"SQL status: .* in ([0-9.]+) seconds")
 Result = dict[str, Any]
@@ -222,9 +222,18 @@ class DayRun:
         return sql_s, models_s, time.perf_counter() - started, model_times(self.work)
 
 
+def day_repeats() -> int:
+    """How many measured rounds of one-day runs (BENCH_DAY_REPEATS, default 5)."""
+    value = os.environ.get(DAY_REPEATS_VARIABLE, "5")
+    if not value.isdigit() or int(value) < 1:
+        raise SystemExit(f"error: {DAY_REPEATS_VARIABLE}={value!r}: a whole number, 1 or more")
+    return int(value)
+
+
 def interleaved_day_runs(runs: Sequence[DayRun]) -> list[Result]:
     """Each size's one-day run: one warm-up each, then DAY_REPEATS rounds over the sizes in
-    ABBA order (small, large, large, small, ...), the medians per size.
+    ABBA order (small, large, large, small, ...), the medians per size. DAY_REPEATS is
+    BENCH_DAY_REPEATS, 5 by default (fewer for Spark's one-day run: minutes each at 10M).
 
     The machine is shared: sizes measured minutes apart met different load (10M / 1M swung
     from 0.88 to 1.46 with the same SQL). Interleaved, both sizes meet the same load, and the
@@ -236,7 +245,7 @@ def interleaved_day_runs(runs: Sequence[DayRun]) -> list[Result]:
     for run in runs:
         run.run()
     samples: list[list[tuple[float, float, float, dict[str, float]]]] = [[] for _ in runs]
-    for repeat in range(DAY_REPEATS):
+    for repeat in range(day_repeats()):
         order = range(len(runs)) if repeat % 2 == 0 else reversed(range(len(runs)))
         for index in order:
             samples[index].append(runs[index].run())

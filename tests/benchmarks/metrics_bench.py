@@ -4,7 +4,7 @@ For each size: metric points at the same steady daily volume (so the larger size
 history), loaded through the loader into a fresh database; the full build of the metric
 models (stg_product__metrics and every mart downstream of it); then a one-day incremental
 build (its window widened to the day's whole week and month by the weekly and monthly
-aggregates), the median of history.DAY_REPEATS runs after a warm-up, alternated with the
+aggregates), the median of BENCH_DAY_REPEATS runs (default 5) after a warm-up, alternated with the
 other size's runs. The ratio of the one-day
 build at the large size to the small one shows whether the cost of a day grows with history
 (target <= 1.3). Sizes: BENCH_METRIC_POINTS (default 1M and 10M).
