@@ -56,7 +56,6 @@ def build_source_job(
     return dg.define_asset_job(
         source_job_name(source),
         selection=selection,
-        partitions_def=models.partitions_def,
         description=f"Every {source} model for a window of days: rollups and snapshots.",
     )
 
