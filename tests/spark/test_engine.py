@@ -4,6 +4,7 @@ target, and a manifest parsed for the other engine parsed again."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,20 @@ def test_great_expectations_imports_beside_pyspark() -> None:
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.stdout.strip().endswith("imported"), done.stderr[-1000:]
+
+
+@pytest.mark.parametrize("entry_point", ["orchestration.demo", "orchestration.ui"])
+def test_make_demo_and_make_ui_stop_on_an_unknown_engine_in_one_line(entry_point: str) -> None:
+    """What `WAREHOUSE_ENGINE=duckdb make demo` (or `make ui`) runs: one line and exit 1,
+    before any event is generated or the UI starts (a traceback, and for the UI a code
+    location error, before)."""
+    finished = subprocess.run(
+        [sys.executable, "-m", entry_point],
+        env={**os.environ, "WAREHOUSE_ENGINE": "duckdb"},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert finished.returncode == 1
+    assert finished.stderr.strip() == (
+        "error: WAREHOUSE_ENGINE='duckdb': choose one of postgres, spark"
+    )
+    assert finished.stdout == ""
