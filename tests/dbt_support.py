@@ -120,6 +120,17 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
+def resend_with_another_time(
+    warehouse: Warehouse, rows: list[dict[str, Any]], time_column: str, path: Path
+) -> None:
+    """Loads copies of `rows` (read back from raw) with their time 30 hours later, as a client
+    re-sending events does: the loader keeps the first copy whatever the time, so every copy
+    must be quarantined (and never count in a mart)."""
+    for row in rows:
+        row[time_column] += timedelta(hours=30)
+    assert loader.load_file(warehouse, write_jsonl(path, rows)).rows_quarantined == len(rows)
+
+
 def tables_of(dbt: DbtProject, source: str) -> list[str]:
     """A source's staging, intermediate and mart tables (views and ephemeral models left out):
     what its incremental runs must leave equal to a full refresh."""
