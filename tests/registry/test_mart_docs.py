@@ -11,7 +11,7 @@ import yaml
 from ingest import loader
 from ingest.generator import GeneratorSpec, generate
 from ingest.sources import SOURCES
-from ingest.warehouse import Warehouse
+from ingest.warehouse import PROJECT_ROOT, Warehouse
 from tests.dbt_support import DbtProject
 from tests.recompute import fetch
 
@@ -20,12 +20,7 @@ pytestmark = pytest.mark.dbt
 SPEC = GeneratorSpec(events=3_000, days=5, seed=11)
 MARTS = "marts.registry"
 MODELS_YAML = (
-    Path(__file__).parents[2]
-    / "dbt_project"
-    / "models"
-    / "marts"
-    / "registry"
-    / "_registry__models.yml"
+    PROJECT_ROOT / "dbt_project" / "models" / "marts" / "registry" / "_registry__models.yml"
 )
 
 
