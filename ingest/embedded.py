@@ -28,6 +28,13 @@ SUPERUSER = "postgres"
 DATABASE = "postgres"
 # TCP asks for a password (SCRAM) from everyone; the socket trusts whoever can reach its
 # folder, which only the warehouse folder's owner can.
+# Server settings the embedded warehouse starts with (durability untouched: fsync and
+# synchronous_commit stay on). shared_buffers: the event-id ledger's index (raw._event_ids)
+# takes every load's ids in key order; past the default 128 MB each new id of a file whose ids
+# are not in order dirties a page that was evicted moments before. At 5M random ids the claim
+# took 104 s with 128 MB and 31 s with 1 GB (BENCHMARKS.md, loader). A running server keeps
+# its settings until it is restarted (`make stop`; the next command starts it again).
+SERVER_SETTINGS = {"shared_buffers": "1GB"}
 HOST_BASED_AUTHENTICATION = """\
 # Written by ingest/embedded.py on every start; edits here are overwritten.
 local all all trust
@@ -148,7 +155,8 @@ def _start_server() -> Warehouse:
         running = None
     if running is None or not running.is_running():
         socket_dir = find_suitable_socket_dir(pgdata, server.runtime_path)
-        options = f"-h {LISTEN_ADDRESS} -p {_choose_port()} -k {socket_dir}"
+        settings = "".join(f" -c {name}={value}" for name, value in SERVER_SETTINGS.items())
+        options = f"-h {LISTEN_ADDRESS} -p {_choose_port()} -k {socket_dir}{settings}"
         try:
             pgexec(
                 "pg_ctl",
