@@ -1,5 +1,11 @@
 """Runs that coincide (the nightly schedule, the restatement, the late-data sensor, a backfill
-from the UI): two dbt runs over the same day at once leave exactly one copy of every row."""
+from the UI): two dbt runs over the same day at once leave exactly one copy of every row.
+
+The runs leave out the catalog views, as a windowed run may (the benchmarks' do): dbt rebuilds
+a view through the fixed names <view>__dbt_tmp and <view>__dbt_backup, so two runs rebuilding
+the same view at the same moment can collide, and one fails with `relation
+"..._dbt_backup" already exists` (nothing wrong is written; Dagster's warehouse pool runs one
+dbt run at a time). What this test holds is the incremental models' guarantee."""
 
 from __future__ import annotations
 
@@ -39,6 +45,7 @@ def _dbt_run(warehouse: Warehouse, work: Path, day: str) -> subprocess.Popen[str
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "dbt"), "run",
          "--select", "staging.registry", "intermediate.registry", "marts.registry",
+         "--exclude", "config.materialized:view",
          "--vars", f"{{min_date: {day}, max_date: {day}}}",
          "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
          "--target", DBT_PRODUCTION_TARGET,
