@@ -266,11 +266,9 @@ def test_a_folder_with_a_non_utf8_name_loads_the_other_files(
 
 # --- Faults mid-load: one line, nothing partial -------------------------------------------
 
-LOADING_QUERY = r"^\s*(copy _landing|create temp table _checked|with quarantined)"
-
 
 def big_csv(folder: Path, rows: int) -> Path:
-    """A file big enough that its load lasts seconds, written fast."""
+    """A file big enough that landing and checking it take a while, written fast."""
     path = folder / "download_events__big.csv"
     template = (
         "dl-{n:08d},2026-03-{d:02d}T10:00:00Z,user-1,org-1,acme.billing,v1.0.0,go,{n},20,true,,"
@@ -295,32 +293,44 @@ def start_cli(warehouse: Warehouse, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def loading_backend(warehouse: Warehouse, process: subprocess.Popen[str]) -> int:
-    """The pid of the server backend busy with the file's data, once it is."""
-    deadline = time.monotonic() + 120
-    with warehouse.connect(autocommit=True) as db:
-        while time.monotonic() < deadline and process.poll() is None:
-            row = db.execute(
-                "select pid from pg_stat_activity where datname = current_database()"
-                " and pid <> pg_backend_pid() and state = 'active' and query ~* %s",
-                (LOADING_QUERY,),
-            ).fetchone()
-            if row:
-                return int(row[0])
-            time.sleep(0.01)
-    process.kill()
-    raise AssertionError(f"the load never reached its data phase: {process.communicate()}")
+@contextmanager
+def load_held_before_claiming_ids(
+    warehouse: Warehouse, process: subprocess.Popen[str]
+) -> Iterator[int]:
+    """Holds the load `process` once it has landed and checked its rows, before it claims
+    their ids, and yields the pid of its server backend.
+
+    A lock the test holds makes the moment of the fault certain: a fault sent when the load
+    was merely seen busy can arrive after it committed, on a loaded machine.
+    """
+    with warehouse.connect() as holder:
+        holder.execute("lock table raw._event_ids in share mode")
+        backend = None
+        deadline = time.monotonic() + 120
+        with warehouse.connect(autocommit=True) as observer:
+            while backend is None and time.monotonic() < deadline and process.poll() is None:
+                backend = observer.execute(
+                    "select a.pid from pg_locks l join pg_stat_activity a using (pid)"
+                    " where not l.granted and a.datname = current_database()"
+                    " and a.backend_type = 'client backend' and a.query ~ %s",
+                    (r"raw\._event_ids",),
+                ).fetchone()
+                time.sleep(0.01)
+        if backend is None:
+            process.kill()
+            raise AssertionError(f"the load never waited to claim its ids: {process.communicate()}")
+        yield int(backend[0])
+        holder.rollback()
 
 
 def test_ctrl_c_mid_load_is_one_line_and_leaves_nothing(
     warehouse: Warehouse, landing: Path
 ) -> None:
-    path = big_csv(landing, 400_000)
+    path = big_csv(landing, 100_000)
     process = start_cli(warehouse, "load", str(path))
-    loading_backend(warehouse, process)
-
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
+    with load_held_before_claiming_ids(warehouse, process):
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
 
     assert process.returncode not in (0, None)
     assert one_error_line(stderr).startswith("error: interrupted")
@@ -330,13 +340,12 @@ def test_ctrl_c_mid_load_is_one_line_and_leaves_nothing(
 def test_the_server_going_away_mid_load_is_one_line_and_leaves_nothing(
     warehouse: Warehouse, landing: Path
 ) -> None:
-    path = big_csv(landing, 400_000)
+    path = big_csv(landing, 100_000)
     process = start_cli(warehouse, "load", str(path))
-    pid = loading_backend(warehouse, process)
-
-    with warehouse.connect(autocommit=True) as db:
-        db.execute("select pg_terminate_backend(%s)", (pid,))
-    _, stderr = process.communicate(timeout=120)
+    with load_held_before_claiming_ids(warehouse, process) as backend:
+        with warehouse.connect(autocommit=True) as db:
+            db.execute("select pg_terminate_backend(%s)", (backend,))
+        _, stderr = process.communicate(timeout=120)
 
     assert process.returncode == 2
     line = one_error_line(stderr)
