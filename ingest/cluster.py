@@ -380,7 +380,9 @@ def start(settings: ClusterSettings) -> list[str]:
         f"{len(workers)} workers", lambda: alive_workers(settings) >= len(workers),
         settings, workers[-1],
     )  # fmt: skip
-    _launch(thrift, settings, env)
+    # Spark's launcher sizes a Thrift server's heap by SPARK_DAEMON_MEMORY before its
+    # spark.driver.memory: without this, the driver got the daemons' 512m.
+    _launch(thrift, settings, {**env, "SPARK_DAEMON_MEMORY": settings.driver_memory})
     _wait("thrift server", lambda: _port_answers(settings.thrift_port), settings, thrift)
     return describe(settings)
 

@@ -115,6 +115,25 @@ def test_query_through_thrift_runs_on_both_workers(started) -> None:
     assert [w["coresused"] for w in master["workers"]] == [1, 1]
 
 
+def _heap(pid: int) -> str:
+    """The JVM's maximum heap: the last -Xmx of its command line (the one the JVM takes)."""
+    arguments = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    return [a for a in arguments if a.startswith("-Xmx")][-1].removeprefix("-Xmx")
+
+
+def test_each_jvm_has_the_memory_it_is_given(started) -> None:
+    """The Thrift server's heap is SPARK_DRIVER_MEMORY (its driver builds every broadcast
+    join: at 10M events one failed on the daemons' 512m); the daemons keep theirs."""
+    _, settings = started
+    heaps = {
+        part.name: _heap(pid)
+        for part in cluster.components(settings)
+        if (pid := cluster.running_pid(part, settings)) is not None
+    }
+    assert settings.driver_memory == "1g"  # the fixture's: not the daemons' 512m
+    assert heaps == {"master": "512m", "worker-1": "512m", "worker-2": "512m", "thrift": "1g"}
+
+
 def test_second_start_reports_already_running(started, cluster_env: dict[str, str]) -> None:
     _, settings = started
     before = cluster.cluster_pids(settings)
