@@ -45,6 +45,18 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     return process.returncode, stdout, stderr
 
 
+def backends_waiting(observer: psycopg.Connection, doing: str) -> list[int]:
+    """The client sessions of this database waiting for a lock, whose statement matches the
+    regular expression `doing` (an autovacuum worker can wait on the same lock)."""
+    rows = observer.execute(
+        "select distinct a.pid from pg_locks l join pg_stat_activity a using (pid)"
+        " where not l.granted and a.datname = current_database()"
+        " and a.backend_type = 'client backend' and a.query ~ %s",
+        (doing,),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 @contextmanager
 def lined_up(warehouse: Warehouse, lock: str, waiters: int, doing: str = "") -> Iterator[None]:
     """Holds `lock` while the block starts loads, until `waiters` sessions whose statement
@@ -58,13 +70,7 @@ def lined_up(warehouse: Warehouse, lock: str, waiters: int, doing: str = "") -> 
         deadline = time.monotonic() + 60
         with warehouse.connect(autocommit=True) as observer:
             while time.monotonic() < deadline:
-                waiting = observer.execute(
-                    "select count(distinct pid) from pg_locks l join pg_stat_activity a using (pid)"
-                    " where not l.granted and a.datname = current_database()"
-                    " and a.backend_type = 'client backend' and a.query ~ %s",
-                    (doing,),
-                ).fetchone()[0]
-                if waiting >= waiters:
+                if len(backends_waiting(observer, doing)) >= waiters:
                     break
                 time.sleep(0.02)
         holder.commit()

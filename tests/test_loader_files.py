@@ -24,7 +24,7 @@ from tests.test_loader import (
     scalar,
     write_csv,
 )
-from tests.test_loader_concurrency import wait_until_a_load_waits
+from tests.test_loader_concurrency import backends_waiting, wait_until_a_load_waits
 
 SETTLE_VARIABLE = "WAREHOUSE_SETTLE_SECONDS"  # the settle time of `ingest load`
 HOUR_AGO = time.time() - 3600
@@ -305,21 +305,16 @@ def load_held_before_claiming_ids(
     """
     with warehouse.connect() as holder:
         holder.execute("lock table raw._event_ids in share mode")
-        backend = None
+        waiting: list[int] = []
         deadline = time.monotonic() + 120
         with warehouse.connect(autocommit=True) as observer:
-            while backend is None and time.monotonic() < deadline and process.poll() is None:
-                backend = observer.execute(
-                    "select a.pid from pg_locks l join pg_stat_activity a using (pid)"
-                    " where not l.granted and a.datname = current_database()"
-                    " and a.backend_type = 'client backend' and a.query ~ %s",
-                    (r"raw\._event_ids",),
-                ).fetchone()
+            while not waiting and time.monotonic() < deadline and process.poll() is None:
+                waiting = backends_waiting(observer, r"raw\._event_ids")
                 time.sleep(0.01)
-        if backend is None:
+        if not waiting:
             process.kill()
             raise AssertionError(f"the load never waited to claim its ids: {process.communicate()}")
-        yield int(backend[0])
+        yield waiting[0]
         holder.rollback()
 
 
