@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -45,6 +46,28 @@ class ClusterError(RuntimeError):
     """The cluster cannot start or stop; the message is one line for the terminal."""
 
 
+# A JVM heap size as both `java -Xmx` and Spark's --memory read it: a whole number and a unit.
+MEMORY_SIZE = re.compile(r"[1-9][0-9]*[kmgt]", re.IGNORECASE)
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    text = env.get(name, str(default)).strip()
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ClusterError(f"{name}={text!r}: a whole number from {low} to {high}")
+    return int(text)
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    return _whole_number(env, name, default, low=1, high=65535)
+
+
+def _memory(env: Mapping[str, str], name: str, default: str) -> str:
+    text = env.get(name, default).strip()
+    if not MEMORY_SIZE.fullmatch(text):
+        raise ClusterError(f"{name}={text!r}: a size such as 512m or 2g")
+    return text
+
+
 @dataclass(frozen=True)
 class ClusterSettings:
     """Where the cluster lives and which ports it takes (environment, defaults for one user)."""
@@ -61,19 +84,22 @@ class ClusterSettings:
 
     @classmethod
     def from_env(cls) -> ClusterSettings:
+        """The settings from the environment; one line naming a variable that is not a number
+        of the kind it must be (a JVM given a bad heap size exits with its own message in a
+        log, after the JVMs before it have started)."""
         env = os.environ
         return cls(
             home=Path(env.get("WAREHOUSE_SPARK_DIR", warehouse_dir() / "spark")),
             lake_dir=Path(env.get("WAREHOUSE_LAKE_DIR", warehouse_dir() / "lake")),
-            master_port=int(env.get("SPARK_MASTER_PORT", "7077")),
+            master_port=_port(env, "SPARK_MASTER_PORT", 7077),
             # Not Spark's 8080: `make docs` serves there.
-            master_ui_port=int(env.get("SPARK_MASTER_UI_PORT", "8090")),
-            thrift_port=int(env.get("SPARK_THRIFT_PORT", "10000")),
+            master_ui_port=_port(env, "SPARK_MASTER_UI_PORT", 8090),
+            thrift_port=_port(env, "SPARK_THRIFT_PORT", 10000),
             # The Thrift server's application UI (its executors, jobs and stages).
-            thrift_ui_port=int(env.get("SPARK_THRIFT_UI_PORT", "4040")),
-            workers=int(env.get("SPARK_WORKERS", "2")),
-            worker_memory=env.get("SPARK_WORKER_MEMORY", "2g"),
-            driver_memory=env.get("SPARK_DRIVER_MEMORY", "2g"),
+            thrift_ui_port=_port(env, "SPARK_THRIFT_UI_PORT", 4040),
+            workers=_whole_number(env, "SPARK_WORKERS", 2, low=1, high=64),
+            worker_memory=_memory(env, "SPARK_WORKER_MEMORY", "2g"),
+            driver_memory=_memory(env, "SPARK_DRIVER_MEMORY", "2g"),
         )
 
     @property
@@ -372,18 +398,22 @@ def start(settings: ClusterSettings) -> list[str]:
             raise ClusterError(
                 f"port {busy} on {HOST} is taken by another program: set SPARK_*_PORT"
             )
-    _launch(master, settings, env)
-    _wait("master", lambda: bool(master_state(settings)), settings, master)
-    for worker in workers:
-        _launch(worker, settings, env)
-    _wait(
-        f"{len(workers)} workers", lambda: alive_workers(settings) >= len(workers),
-        settings, workers[-1],
-    )  # fmt: skip
-    # Spark's launcher sizes a Thrift server's heap by SPARK_DAEMON_MEMORY before its
-    # spark.driver.memory: without this, the driver got the daemons' 512m.
-    _launch(thrift, settings, {**env, "SPARK_DAEMON_MEMORY": settings.driver_memory})
-    _wait("thrift server", lambda: _port_answers(settings.thrift_port), settings, thrift)
+    try:
+        _launch(master, settings, env)
+        _wait("master", lambda: bool(master_state(settings)), settings, master)
+        for worker in workers:
+            _launch(worker, settings, env)
+        _wait(
+            f"{len(workers)} workers", lambda: alive_workers(settings) >= len(workers),
+            settings, workers[-1],
+        )  # fmt: skip
+        # Spark's launcher sizes a Thrift server's heap by SPARK_DAEMON_MEMORY before its
+        # spark.driver.memory: without this, the driver got the daemons' 512m.
+        _launch(thrift, settings, {**env, "SPARK_DAEMON_MEMORY": settings.driver_memory})
+        _wait("thrift server", lambda: _port_answers(settings.thrift_port), settings, thrift)
+    except (ClusterError, KeyboardInterrupt):
+        stop(settings)  # no half-started cluster left behind
+        raise
     return describe(settings)
 
 
@@ -455,8 +485,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, help_text in COMMANDS.items():
         commands.add_parser(name, help=help_text)
     args = parser.parse_args(argv)
-    settings = ClusterSettings.from_env()
     try:
+        settings = ClusterSettings.from_env()
         if args.command == "start":
             print("\n".join(start(settings)))
         elif args.command == "stop":
@@ -473,6 +503,9 @@ def main(argv: list[str] | None = None) -> int:
     except ClusterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"error: interrupted ({args.command}); `make stop` stops what runs", file=sys.stderr)
+        return 130
     return 0
 
 

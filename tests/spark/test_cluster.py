@@ -64,6 +64,20 @@ def cluster_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     _cli(env, "stop")  # whatever a failed test left running
 
 
+@pytest.fixture
+def own_cluster_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A cluster's environment in the test's own folder and ports; stopped afterwards, so a
+    test that fails (or code that leaves JVMs behind) does not leave them running."""
+    env = {
+        **os.environ,
+        **cluster.isolated_env(tmp_path / "spark", tmp_path / "lake"),
+        "SPARK_WORKER_MEMORY": "1g",
+        "SPARK_DRIVER_MEMORY": "1g",
+    }
+    yield env
+    _cli(env, "stop")
+
+
 @pytest.fixture(scope="module")
 def started(
     cluster_env: dict[str, str],
@@ -165,3 +179,53 @@ def test_missing_java_is_one_line(cluster_env: dict[str, str], tmp_path: Path) -
     assert result.returncode == 1
     assert result.stderr.startswith("error: java not found") and result.stderr.count("\n") == 1
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SPARK_DRIVER_MEMORY", "lots"),
+        ("SPARK_WORKER_MEMORY", "2gb"),  # Spark reads it, java -Xmx does not
+        ("SPARK_THRIFT_PORT", "99999"),
+        ("SPARK_WORKERS", "0"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it_before_anything_starts(
+    own_cluster_env: dict[str, str], tmp_path: Path, variable: str, value: str
+) -> None:
+    result = _cli({**own_cluster_env, variable: value}, "start")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {variable}={value!r}: "), result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not (tmp_path / "spark" / "run").exists()
+
+
+def _mentioning(text: str) -> set[int]:
+    """Live processes whose command line contains `text`."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                arguments = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if text in arguments:
+                found.add(int(entry.name))
+    return _alive(found)
+
+
+def test_a_start_failing_halfway_leaves_no_process(own_cluster_env: dict[str, str]) -> None:
+    """A heap no machine has passes the settings' check, and the Thrift server's JVM exits
+    (after the master and workers are up): one line naming its log, and the master and
+    workers stopped again, not left holding ports until the next `make stop`."""
+    env = {**own_cluster_env, "SPARK_DRIVER_MEMORY": "1000t"}
+    result = _cli(env, "start")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: thrift server exited while starting: see ")
+    assert result.stderr.count("\n") == 1
+    log = Path(result.stderr.split("see ", 1)[1].strip())
+    assert "Could not reserve enough space" in log.read_text()
+    port = env["SPARK_MASTER_PORT"]
+    # The master's arguments name its port, the workers' and the Thrift server's its URL.
+    assert _mentioning(f"--port {port} ") | _mentioning(f"{cluster.HOST}:{port}") == set()
+    assert not list(Path(env["WAREHOUSE_SPARK_DIR"], "run").glob("*.pid"))
