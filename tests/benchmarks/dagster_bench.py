@@ -12,12 +12,15 @@ time goes.
 
 The runs use the warehouse's instance (orchestration/dagster.yaml), as `make demo` and
 `make ui` do. The bare dbt gets its window as Dagster gives it (environment variables, so
-dbt's parse stays cached), the fastest way to run the same work by hand.
+dbt's parse stays cached), the fastest way to run the same work by hand; its first run, which
+parses the project, is not timed. The one-day comparison is the median of ROUNDS rounds, each
+a bare dbt build then a Dagster run, so both meet the same load on a shared machine.
 """
 
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,6 +50,8 @@ from tests.databases import fresh_database
 DBT_SELECTION = source_selection("registry").split()
 # One-day runs to compare the backfill with (each costs about one day's run).
 ONE_BY_ONE = 5
+# Rounds of the one-day comparison (a bare dbt build, then a Dagster run): their medians.
+ROUNDS = int(os.environ.get("BENCH_DAGSTER_ROUNDS", "3"))
 
 
 def _bin(name: str) -> str:
@@ -132,8 +137,14 @@ def main() -> list[Ratio]:
             first, probe = run_days[0], run_days[-1]
             _partition(env, first, probe)  # tables exist from here on
             _partition(stock, probe)  # the stock instance's databases exist from here on
-            bare = _bare_dbt(env, probe, probe, Path(tmp) / "target")
-            one = _partition(env, probe)
+            # dbt's parse cached in the target folder from here on, as in a user's next run.
+            _bare_dbt(env, probe, probe, Path(tmp) / "target")
+            rounds = [
+                (_bare_dbt(env, probe, probe, Path(tmp) / "target"), _partition(env, probe))
+                for _ in range(ROUNDS)
+            ]
+            bare = statistics.median(bare for bare, _ in rounds)
+            one = statistics.median(one for _, one in rounds)
             steps = _steps(tmp)
             one_stock = _partition(stock, probe)
             bare_all = _bare_dbt(env, first, probe, Path(tmp) / "target")
@@ -144,8 +155,12 @@ def main() -> list[Ratio]:
             quality_one = _quality(env, probe, probe)
             quality_all = _quality(env, first, probe)
     rows = [
-        ("bare `dbt build`, one day", bare, ""),
-        ("one partition through Dagster (registry_job)", one, f"x{one / bare:.2f} of bare dbt"),
+        (f"bare `dbt build`, one day (median of {ROUNDS})", bare, ""),
+        (
+            f"one partition through Dagster (registry_job, median of {ROUNDS})",
+            one,
+            f"x{one / bare:.2f} of bare dbt",
+        ),
         (
             "the same, Dagster's stock event log storage",
             one_stock,
