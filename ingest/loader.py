@@ -1012,7 +1012,7 @@ class Claimed:
     latest: datetime | None = None
 
 
-def _new_rows(table: RawTable, load_id: int, claimed: Claimed) -> sql.Composable:
+def _new_rows(table: RawTable, claimed: Claimed) -> sql.Composable:
     """The rows to insert: for an event table, each id's first valid line when this load
     claimed the id (`_claimed`, filled by `_claim_event_ids`), or when the id was claimed
     before with the same time but its row is no longer in the table (deleted by hand, or its
@@ -1229,7 +1229,7 @@ def _insert(
         columns=columns,
         returning=_returned(table),
         event_dates=_event_dates_statement(table, load_id),
-        new_rows=_new_rows(table, load_id, claimed),
+        new_rows=_new_rows(table, claimed),
         quarantined=sql.SQL("(select count(*) from quarantined)" if tally.quarantined else "0"),
     )
     quarantined, loaded, _ = connection.execute(statement).fetchone()
