@@ -13,7 +13,9 @@ dbt manifest is prepared (parsed if missing or stale).
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -194,4 +196,16 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return build_definitions(Settings.from_env())
+    return _definitions_for(Settings.from_env(), tuple(sorted(os.environ.items())))
+
+
+@functools.cache
+def _definitions_for(
+    settings: Settings, environment: tuple[tuple[str, str], ...]
+) -> dg.Definitions:
+    """The definitions, built once a process for the same settings and environment: one
+    `dagster job execute` asks for them five times (the location, then each reconstruction
+    of the job), and each build checks the dbt manifest against the project's files and asks
+    the warehouse for its first day (half a second). A reload of the location in the UI is
+    a new process, so an edited model is still picked up."""
+    return build_definitions(settings)

@@ -22,6 +22,7 @@ from ingest import loader, migrate
 from ingest.generator import GeneratorSpec, generate
 from ingest.sources import REGISTERED
 from ingest.warehouse import PROJECT_ROOT, SALT_VARIABLE, Warehouse
+from orchestration import definitions
 from orchestration.definitions import build_definitions
 from orchestration.demo import QUIET
 from orchestration.lib.dbt import dbt_project, has_models
@@ -447,3 +448,22 @@ def test_partitions_start_on_the_first_day_with_data(location: Location) -> None
     assert daily_partitions(location.settings).start.date() == location.days[0]
     override = replace(location.settings, partitions_start="2026-01-01")
     assert daily_partitions(override, location.warehouse).start.date() == date(2026, 1, 1)
+
+
+def test_the_location_is_built_once_a_process_for_an_environment(location: Location) -> None:
+    """`dagster job execute` asks the location for its definitions five times in one run;
+    they are built once (each build checks the manifest and queries the warehouse), and built
+    again when the environment they are read from changes."""
+    first_day = location.days[0].isoformat()
+    with _warehouse_url(location.warehouse), environment(WAREHOUSE_PARTITIONS_START=first_day):
+        built = definitions.defs()
+        assert definitions.defs() is built
+        with environment(WAREHOUSE_PARTITIONS_START="2026-01-01"):
+            later = definitions.defs()
+    assert later is not built
+
+    def start(defs: dg.Definitions) -> date:
+        job = defs.resolve_job_def(REGISTRY_JOB)
+        return job.partitions_def.start.date()
+
+    assert (start(built), start(later)) == (location.days[0], date(2026, 1, 1))
