@@ -244,3 +244,19 @@ def test_a_file_with_a_repeated_id_costs_passes_over_its_rows_not_pairs_of_them(
     assert (result.rows_loaded, result.rows_duplicate) == (ROWS_WITH_A_REPEAT, 1)
     assert len(work) == 1
     assert work[0] < 20 * ROWS_WITH_A_REPEAT, f"{work[0]:,.0f} rows handled"
+
+
+def test_a_file_sent_again_with_one_more_line_loads_that_line_only(
+    warehouse: Warehouse, landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every id of the file known (other bytes, so not skipped as the same file): all of them
+    go through the careful path's lookup in the event table, still in passes over the rows."""
+    rows: list[dict[str, object] | str] = [download(n) for n in range(ROWS_WITH_A_REPEAT)]
+    loader.load_file(warehouse, write_csv(landing, "download_events__1.csv", rows))
+    work = _insert_work(monkeypatch)
+    again = [*rows, download(ROWS_WITH_A_REPEAT)]
+    result = loader.load_file(warehouse, write_csv(landing, "download_events__2.csv", again))
+    assert (result.rows_loaded, result.rows_duplicate) == (1, ROWS_WITH_A_REPEAT)
+    assert scalar(warehouse, "select count(*) from raw.download_events") == len(again)
+    assert len(work) == 1
+    assert work[0] < 20 * ROWS_WITH_A_REPEAT, f"{work[0]:,.0f} rows handled"

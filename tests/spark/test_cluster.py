@@ -202,16 +202,8 @@ def test_a_bad_setting_is_one_line_naming_it_before_anything_starts(
 
 def _mentioning(text: str) -> set[int]:
     """Live processes whose command line contains `text`."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                arguments = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if text in arguments:
-                found.add(int(entry.name))
-    return _alive(found)
+    pids = (int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit())
+    return _alive({pid for pid in pids if text in cluster._cmdline(pid)})
 
 
 def test_a_start_failing_halfway_leaves_no_process(own_cluster_env: dict[str, str]) -> None:
