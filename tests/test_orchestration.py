@@ -25,7 +25,7 @@ from ingest.warehouse import PROJECT_ROOT, SALT_VARIABLE, Warehouse
 from orchestration import definitions
 from orchestration.definitions import build_definitions
 from orchestration.demo import QUIET
-from orchestration.lib.dbt import dbt_project, has_models
+from orchestration.lib.dbt import dbt_environment, dbt_project, dbt_resource, has_models
 from orchestration.lib.freshness import LEDGER_SENSOR
 from orchestration.lib.jobs import LOAD_JOB, quality_job_name, refresh_job_name, source_job_name
 from orchestration.lib.partitions import WINDOW_END_TAG, WINDOW_START_TAG, daily_partitions
@@ -467,3 +467,17 @@ def test_the_location_is_built_once_a_process_for_an_environment(location: Locat
         return job.partitions_def.start.date()
 
     assert (start(built), start(later)) == (location.days[0], date(2026, 1, 1))
+
+
+def test_a_dbt_call_through_dagster_builds_no_dbt_adapter_in_process(location: Location) -> None:
+    """dagster-dbt would build a dbt adapter in Dagster's own process for every call (1.5 s
+    of a run's process), used only to fetch column metadata or row counts, which the project
+    does not ask for: the call runs the dbt CLI alone, and still lists the source's models."""
+    with dbt_environment(location.warehouse, {}):
+        invocation = dbt_resource(dbt_project()).cli(
+            ["ls", "--select", "marts.registry", "--resource-type", "model"]
+        )
+        messages = [event.raw_event["info"]["msg"] for event in invocation.stream_raw_events()]
+    assert invocation.is_successful()
+    assert "event_warehouse.marts.registry.module_stats_daily" in messages
+    assert invocation.adapter is None

@@ -50,6 +50,9 @@ LAST_DAY = datetime.now(UTC).date() - timedelta(days=1)  # the last complete day
 DAYS = 30
 FIRST_DAY = LAST_DAY - timedelta(days=DAYS - 1)
 LATE_DAY = FIRST_DAY + timedelta(days=9)
+# A download's fields in a landing file (the raw table's, without the loader's own columns).
+DOWNLOAD_FIELDS = ("event_id", "downloaded_at", "user_id", "organization_id", "module_name")
+DOWNLOAD_FIELDS += ("version", "language", "file_size", "duration_ms", "success", "cache_hit")
 
 
 @dataclass
@@ -155,6 +158,18 @@ def _downloads_on(warehouse: Warehouse, day: date, module_name: str) -> int:
     return found[0] if found else 0
 
 
+def _a_loaded_download(warehouse: Warehouse) -> dict[str, Any]:
+    """A successful download already loaded, as a landing file's fields: a template for
+    events a test sends (late, re-sent, on a new day)."""
+    with warehouse.cursor() as cursor:
+        row = cursor.execute(
+            "select * from raw.download_events where success order by event_id limit 1"
+        ).fetchone()
+        names = [column.name for column in cursor.description]
+    loaded = dict(zip(names, row, strict=True))
+    return {name: loaded[name] for name in DOWNLOAD_FIELDS}
+
+
 def test_every_registry_mart_is_equal_on_both_engines(engines: Engines) -> None:
     counts = {mart: len(_postgres_rows(engines.warehouse, mart)[1]) for mart in MARTS}
     # The data reaches every mart (an empty mart on both sides would prove nothing).
@@ -167,21 +182,14 @@ def test_every_registry_mart_is_equal_on_both_engines(engines: Engines) -> None:
 def test_a_late_event_and_one_incremental_day_on_spark_equal_a_full_build(
     engines: Engines, tmp_path: Path
 ) -> None:
-    with engines.warehouse.cursor() as cursor:
-        original = cursor.execute(
-            "select * from raw.download_events where success order by event_id limit 1"
-        ).fetchone()
-        names = [column.name for column in cursor.description]
-    row = dict(zip(names, original, strict=True))
-    fields = ("event_id", "downloaded_at", "user_id", "organization_id", "module_name")
-    fields += ("version", "language", "file_size", "duration_ms", "success", "cache_hit")
-    late = {name: row[name] for name in fields} | {
+    row = _a_loaded_download(engines.warehouse)
+    late = row | {
         "event_id": "late-spark-1",
         "downloaded_at": datetime.combine(LATE_DAY, datetime.min.time(), UTC) + timedelta(hours=13),
         "user_id": "late-spark-user",
     }
     # The same event again at another time: the loader quarantines it, it must count nowhere.
-    resent = {name: row[name] for name in fields} | {
+    resent = row | {
         "downloaded_at": datetime.combine(LATE_DAY, datetime.min.time(), UTC) + timedelta(hours=2)
     }
     before = _downloads_on(engines.warehouse, LATE_DAY, late["module_name"])
@@ -203,3 +211,34 @@ def test_a_late_event_and_one_incremental_day_on_spark_equal_a_full_build(
     assert _downloads_on(engines.warehouse, LATE_DAY, late["module_name"]) == before + 1
     found = [line for mart in MARTS for line in differences(engines.warehouse, mart)]
     assert not found, "\n".join(found)
+
+
+def test_a_day_first_exported_after_a_run_is_read_by_the_next(
+    engines: Engines, tmp_path: Path
+) -> None:
+    """A run registers the lake's day folders only when the ledger names a day Spark does not
+    know yet (recovering every folder costs seconds at 1,000 days): a day exported after the
+    first run, here today's, must still reach the next run."""
+    from pyspark.sql import SparkSession
+
+    today = LAST_DAY + timedelta(days=1)
+    event = _a_loaded_download(engines.warehouse) | {
+        "event_id": "new-day-spark-1",
+        "downloaded_at": datetime.combine(today, datetime.min.time(), UTC),
+    }
+    loader.load_file(
+        engines.warehouse, write_jsonl(tmp_path / "download_events__new.jsonl", [event])
+    )
+    exported = lake.export(engines.warehouse, ["registry"], root=engines.lake_dir)
+    assert {r.table: r.partitions for r in exported}["download_events"] == 1
+
+    with environment(**engines.spark_env):
+        engines.spark(
+            "run", "--select", "stg_registry__download_events",
+            min_date=str(today), max_date=str(today),
+        )  # fmt: skip
+    staged = SparkSession.builder.getOrCreate().sql(
+        "select event_id from staging.stg_registry__download_events"
+        f" where event_date = date '{today}'"
+    )
+    assert [r.event_id for r in staged.collect()] == ["new-day-spark-1"]

@@ -58,7 +58,7 @@
                         where
                             {{ period_column }}
                             >= {{ "date '" ~ latest_period ~ "'" if latest_period else 'null::date' }}
-                            - 62
+                            - {{ reopen_horizon_days() }}
                             and not is_complete
                         union
                         select {{ period_column }} from {{ this }}
@@ -160,4 +160,10 @@
         ))
         from unnest({{ multirange }}) as parts (r)
     ), '{}'::datemultirange)
+{%- endmacro %}
+
+{#- How far before a model's latest period an incomplete period is still looked for: two
+    months, so the current and the previous month of a monthly model. -#}
+{% macro reopen_horizon_days() -%}
+    {{ return(62) }}
 {%- endmacro %}

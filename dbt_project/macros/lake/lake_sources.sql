@@ -1,11 +1,11 @@
 {#-
     on-run-start: the sources as the engine sees them. PostgreSQL: nothing to do (the loader
-    owns schema raw). Spark: every source table a model reads is an external Parquet table over its
-    lake folder (ingest/lake.py, env WAREHOUSE_LAKE_DIR), created once, with the partitions
-    exported since the last run recovered and cached file lists dropped, so a re-exported
-    day is read anew. Spark infers the schema and the partition column (event_date=...
-    folders) from the files; a table whose meta names lake_partition has its partitions
-    recovered. Also checks the session time zone is UTC: event days are UTC days.
+    owns schema raw). Spark: every source table a model reads is an external Parquet table
+    over its lake folder (ingest/lake.py, env WAREHOUSE_LAKE_DIR), created once, its cached
+    file lists dropped every run, so a re-exported day is read anew. Spark infers the schema
+    and the partition column (event_date=... folders) from the files; a table whose meta
+    names lake_partition has the days exported since the last run registered. Also checks
+    the session time zone is UTC: event days are UTC days.
 -#}
 {% macro register_lake_sources() -%}
     {{ return(adapter.dispatch('register_lake_sources')()) }}
@@ -27,18 +27,45 @@
         {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
             {%- do read.extend(node.depends_on.nodes) -%}
         {%- endfor -%}
+        {%- set partitioned = [] -%}
         {%- for node in graph.sources.values() if node.unique_id in read -%}
-            {%- set partition = (node.config.meta or node.meta or {}).get('lake_partition') -%}
             {%- set relation = node.schema ~ '.' ~ node.identifier -%}
             {%- do run_query('create database if not exists ' ~ node.schema) -%}
             {%- do run_query(
                 'create table if not exists ' ~ relation ~ ' using parquet'
                 ~ " location '" ~ lake ~ '/' ~ node.identifier ~ "'"
             ) -%}
-            {%- if partition -%}
-                {%- do run_query('alter table ' ~ relation ~ ' recover partitions') -%}
-            {%- endif -%}
             {%- do run_query('refresh table ' ~ relation) -%}
+            {%- set column = (node.config.meta or node.meta or {}).get('lake_partition') -%}
+            {%- if column -%}
+                {%- do partitioned.append({'name': node.identifier, 'relation': relation,
+                                           'column': column}) -%}
+            {%- endif -%}
         {%- endfor -%}
+        {%- do recover_new_lake_partitions(partitioned) -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- Registers the day folders exported since the last run: a table is recovered (its folders
+    listed, every partition written to the metastore, seconds at 1,000 days) only when the
+    ledger names a day of it that the metastore lacks. `tables`: {name, relation, column}
+    of each day-partitioned source table. -#}
+{% macro recover_new_lake_partitions(tables) -%}
+    {%- if not tables -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set ledger_days = {} -%}
+    {%- for row in run_query(
+        "select table_name, cast(event_date as string) from "
+        ~ source('ingest', '_load_event_dates') ~ " group by 1, 2"
+    ).rows -%}
+        {%- do ledger_days.setdefault(row[0], []).append(row[1]) -%}
+    {%- endfor -%}
+    {%- for table in tables -%}
+        {%- set registered = get_stored_partitions(table.relation, table.column) -%}
+        {%- if ledger_days.get(table.name, []) | reject('in', registered) | list -%}
+            {%- do run_query('alter table ' ~ table.relation ~ ' recover partitions') -%}
+            {%- do run_query('refresh table ' ~ table.relation) -%}
+        {%- endif -%}
+    {%- endfor -%}
 {%- endmacro %}
