@@ -104,6 +104,30 @@ def _ratio(
     ]
 
 
+# Each engine's full and one-day build, for the growth from the smallest size to the largest.
+GROWTH = {
+    "PG": {"full build": "full_wall_s", "one-day build": "day_wall_s"},
+    "Spark": {"full build": "spark_full_s", "one-day build": "spark_day_wall_s"},
+}
+
+
+def engine_ratios(results: list[history.Result]) -> list[history.Ratio]:
+    """Spark / PostgreSQL at each size; with two sizes or more, largest / smallest per engine."""
+    ratios = [
+        *_ratio(results, "Spark / PG full build", "spark_full_s", "full_wall_s"),
+        *_ratio(results, "Spark / PG one-day build (wall)", "spark_day_wall_s", "day_wall_s"),
+        *_ratio(results, "Spark / PG one-day models", "spark_day_models_s", "day_models_s"),
+    ]
+    if len(results) > 1:
+        small, large = results[0], results[-1]
+        growth = f"{large['events']:,} / {small['events']:,} events"
+        for engine, builds in GROWTH.items():
+            for build, key in builds.items():
+                measure = f"{engine} {build}, {growth}"
+                ratios.append(history.Ratio("spark", measure, large[key] / small[key]))
+    return ratios
+
+
 def main() -> list[history.Ratio]:
     sizes = [int(s) for s in os.environ.get("BENCH_SPARK_EVENTS", "1000000").split(",")]
     server = resolve()
@@ -115,23 +139,7 @@ def main() -> list[history.Ratio]:
             f"{r['events']:>11,} events over {r['days']} days, {r['downloads']:,} downloads (equal)"
         )
     history.print_table(results, COLUMNS)
-    ratios = [
-        *_ratio(results, "Spark / PG full build", "spark_full_s", "full_wall_s"),
-        *_ratio(results, "Spark / PG one-day build (wall)", "spark_day_wall_s", "day_wall_s"),
-        *_ratio(results, "Spark / PG one-day models", "spark_day_models_s", "day_models_s"),
-    ]
-    if len(results) > 1:
-        small, large = results[0], results[-1]
-        growth = f"{large['events']:,} / {small['events']:,} events"
-        for engine, key in (("PG", ""), ("Spark", "spark_")):
-            for what in ("full_wall_s", "day_wall_s"):
-                ratios.append(
-                    history.Ratio(
-                        "spark",
-                        f"{engine} {what[:-2]} {growth}",
-                        large[key + what] / small[key + what],
-                    )
-                )
+    ratios = engine_ratios(results)
     for ratio in ratios:
         print(f"{ratio.measure:<62} {ratio.value:>8.2f}")
     history.print_model_times(results, "PostgreSQL one-day")
