@@ -16,9 +16,10 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from dagster_dbt import DbtProject, get_asset_key_for_model
@@ -83,6 +84,7 @@ class SourceParts:
 def build_source_parts(
     source: SourceDeclaration,
     project: DbtProject,
+    manifest: Mapping[str, Any],
     partitions: dg.DailyPartitionsDefinition,
     settings: Settings,
     translator: WarehouseTranslator,
@@ -90,12 +92,12 @@ def build_source_parts(
 ) -> SourceParts:
     """A source's models, checks, jobs and schedules; nothing while it has no models (its raw
     tables are assets of the load either way)."""
-    if not has_models(project.manifest_path, source.name):
+    if not has_models(manifest, source.name):
         return SourceParts(checks=[])
     if source.refresh_every:
         partitions = with_today(partitions)
     models = build_source_dbt_assets(
-        project, source.name, partitions, translator, settings.dbt_state_dir,
+        project, manifest, source.name, partitions, translator, settings.dbt_state_dir,
         excluded_resources(dbt_target(settings.engine)),
     )  # fmt: skip
     if source.refresh_every:
@@ -149,7 +151,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     raw = build_raw_assets(settings, owners, freshness)
     parts = {
         source.name: build_source_parts(
-            source, project, partitions, settings, translator,
+            source, project, manifest, partitions, settings, translator,
             source_model_limit(freshness, source.name),
         )
         for source in modelled

@@ -3,6 +3,8 @@ models are read from (settings.ENGINES): PostgreSQL, or the Spark cluster's Thri
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
@@ -11,8 +13,9 @@ from ingest.warehouse import Warehouse, resolve
 from orchestration.lib.settings import POSTGRES, SPARK
 
 
-def spark_fetchall(sql: str) -> list[tuple[Any, ...]]:
-    """One statement through the Thrift server of `make cluster` (ingest.cluster's host and
+@contextmanager
+def spark_cursor() -> Iterator[Any]:
+    """A cursor on the Thrift server of `make cluster` (ingest.cluster's host and
     SPARK_THRIFT_PORT), the server dbt's spark target builds on."""
     from pyhive import hive  # the spark extra; only the spark engine needs it
 
@@ -20,7 +23,12 @@ def spark_fetchall(sql: str) -> list[tuple[Any, ...]]:
 
     port = ClusterSettings.from_env().thrift_port
     with hive.connect(host=HOST, port=port) as connection:
-        cursor = connection.cursor()
+        yield connection.cursor()
+
+
+def spark_fetchall(sql: str) -> list[tuple[Any, ...]]:
+    """Rows of one statement on the Spark cluster."""
+    with spark_cursor() as cursor:
         cursor.execute(sql)
         return [tuple(row) for row in cursor.fetchall()]
 
@@ -41,9 +49,31 @@ class WarehouseResource(dg.ConfigurableResource):
         """A model's relation quoted for the engine (Spark reads "x" as a string)."""
         return f"`{schema}`.`{name}`" if self.engine == SPARK else f'"{schema}"."{name}"'
 
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        """A cursor on the models' engine; on PostgreSQL in autocommit (reads only)."""
+        if self.engine == SPARK:
+            with spark_cursor() as cursor:
+                yield cursor
+            return
+        with self.get().connect(autocommit=True) as connection, connection.cursor() as cursor:
+            yield cursor
+
     def fetchall(self, sql: str) -> list[tuple[Any, ...]]:
         """Rows of one statement on the models' engine."""
-        if self.engine == SPARK:
-            return spark_fetchall(sql)
-        with self.get().cursor() as cursor:
-            return cursor.execute(sql).fetchall()
+        with self._cursor() as cursor:
+            cursor.execute(sql)
+            return [tuple(row) for row in cursor.fetchall()]
+
+    @contextmanager
+    def row_counter(self) -> Iterator[Callable[[str], int]]:
+        """Counts the rows of a relation (quoted by `relation()`), every count on one
+        connection held open for the block. In autocommit: a transaction kept open would hold
+        a lock on every counted table while dbt, still running, may need to replace one."""
+        with self._cursor() as cursor:
+
+            def count(relation: str) -> int:
+                cursor.execute(f"select count(*) from {relation}")
+                return int(cursor.fetchone()[0])
+
+            yield count
