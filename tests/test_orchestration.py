@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import pytest
@@ -27,10 +28,17 @@ from ingest.warehouse import PROJECT_ROOT, SALT_VARIABLE, Warehouse
 from orchestration import definitions
 from orchestration.definitions import build_definitions
 from orchestration.demo import QUIET
-from orchestration.lib.dbt import dbt_environment, dbt_project, dbt_resource, has_models
+from orchestration.lib.dbt import (
+    _RowCounts,
+    dbt_environment,
+    dbt_project,
+    dbt_resource,
+    has_models,
+)
 from orchestration.lib.freshness import LEDGER_SENSOR
 from orchestration.lib.jobs import LOAD_JOB, quality_job_name, refresh_job_name, source_job_name
 from orchestration.lib.partitions import WINDOW_END_TAG, WINDOW_START_TAG, daily_partitions
+from orchestration.lib.resources import WarehouseResource
 from orchestration.lib.schedules import RANGE_END_TAG, RANGE_START_TAG, REASON_TAG
 from orchestration.lib.settings import Settings
 from orchestration.lib.source import declared_sources
@@ -185,6 +193,36 @@ def test_each_partition_run_recorded_its_window_and_row_counts(location: Locatio
     assert metadata["window"].value == f"{last} .. {last}"
     [stored] = fetch(location.warehouse, "select count(*) as n from marts.module_stats_daily")
     assert metadata["dagster/row_count"].value == stored["n"] > 0
+
+
+def test_a_row_count_that_fails_is_one_warning_and_the_counting_stops(location: Location) -> None:
+    """Row counts are metadata: a count that fails (a table gone while dbt still runs) logs
+    one line and counts nothing more; the run's events go on without a count."""
+    warnings: list[str] = []
+    context = SimpleNamespace(log=SimpleNamespace(warning=warnings.append))
+    nodes = {
+        f"model.test.{name}": {
+            "schema": "marts",
+            "alias": name,
+            "config": {"materialized": "table"},
+        }
+        for name in ("no_such_table", "module_stats_daily")
+    }
+
+    def built(name: str) -> dg.AssetMaterialization:
+        return dg.AssetMaterialization(name, metadata={"unique_id": f"model.test.{name}"})
+
+    [stored] = fetch(location.warehouse, "select count(*) as n from marts.module_stats_daily")
+    with (
+        _warehouse_url(location.warehouse),
+        _RowCounts(context, WarehouseResource(), nodes) as counts,  # type: ignore[arg-type]
+    ):
+        assert counts.of(built("module_stats_daily")) == stored["n"] > 0
+        assert counts.of(built("no_such_table")) is None
+        assert counts.of(built("module_stats_daily")) is None
+    [warning] = warnings
+    assert warning.startswith("row counts not recorded: ") and "no_such_table" in warning
+    assert "\n" not in warning
 
 
 def test_partition_runs_log_no_warning(location: Location) -> None:

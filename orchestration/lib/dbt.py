@@ -251,7 +251,8 @@ class _RowCounts:
             return self._count(relation)
         except Exception as error:  # psycopg's or the Thrift client's: a warning either way
             self._failed = True
-            self._context.log.warning(f"row counts not recorded: {error}")
+            first_line = (str(error).strip() or type(error).__name__).splitlines()[0]
+            self._context.log.warning(f"row counts not recorded: {first_line}")
             return None
 
 

@@ -28,6 +28,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from ingest import loader, migrate
 from ingest.generator import GeneratorSpec, generate
@@ -89,14 +90,9 @@ def _partition_until_done(env: dict[str, str], day: date) -> tuple[float, float]
 
 
 def _newest_run_end(home: str) -> float:
-    import dagster as dg
-
-    os.environ["DAGSTER_HOME"] = home
-    with dg.DagsterInstance.from_config(home) as instance:
-        [run] = instance.get_runs(limit=1)
-        record = instance.get_run_record_by_id(run.run_id)
-    if record is None or record.end_time is None:
-        raise SystemExit(f"error: run {run.run_id} has no end time")
+    _, record = _newest_run(home)
+    if record.end_time is None:
+        raise SystemExit(f"error: run {record.dagster_run.run_id} has no end time")
     return record.end_time
 
 
@@ -121,8 +117,8 @@ def _stock_instance(home: Path) -> Path:
     return home
 
 
-def _steps(home: str) -> list[tuple[str, float]]:
-    """Per-step wall time of the newest run in the Dagster instance at `home`, then the run."""
+def _newest_run(home: str) -> tuple[list[Any], Any]:
+    """The step stats and the record of the newest run in the Dagster instance at `home`."""
     import dagster as dg
 
     os.environ["DAGSTER_HOME"] = home
@@ -130,11 +126,19 @@ def _steps(home: str) -> list[tuple[str, float]]:
         [run] = instance.get_runs(limit=1)
         stats = instance.get_run_step_stats(run.run_id)
         record = instance.get_run_record_by_id(run.run_id)
+    if record is None:
+        raise SystemExit(f"error: run {run.run_id} has no record")
+    return stats, record
+
+
+def _steps(home: str) -> list[tuple[str, float]]:
+    """Per-step wall time of the newest run in the Dagster instance at `home`, then the run."""
+    stats, record = _newest_run(home)
     steps = [
         (s.step_key, (s.end_time or 0) - (s.start_time or 0))
         for s in sorted(stats, key=lambda s: s.start_time or 0)
     ]
-    if record and record.start_time and record.end_time:
+    if record.start_time and record.end_time:
         steps.append(("(whole run, launch to end)", record.end_time - record.start_time))
     return steps
 

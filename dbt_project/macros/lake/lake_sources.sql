@@ -64,8 +64,8 @@
     {%- for table in tables -%}
         {%- set registered = get_stored_partitions(table.relation, table.column) -%}
         {%- if ledger_days.get(table.name, []) | reject('in', registered) | list -%}
+            {#- Spark drops the table's cached file lists as it recovers: no refresh after. -#}
             {%- do run_query('alter table ' ~ table.relation ~ ' recover partitions') -%}
-            {%- do run_query('refresh table ' ~ table.relation) -%}
         {%- endif -%}
     {%- endfor -%}
 {%- endmacro %}
