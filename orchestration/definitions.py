@@ -51,6 +51,7 @@ from orchestration.lib.jobs import (
 )
 from orchestration.lib.lake import LAKE_PREFIX, build_lake_assets
 from orchestration.lib.partitions import daily_partitions, with_today
+from orchestration.lib.process import skip_final_collections
 from orchestration.lib.raw import build_raw_assets
 from orchestration.lib.resources import WarehouseResource
 from orchestration.lib.retention import build_retention
@@ -198,6 +199,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    skip_final_collections()
     return _definitions_for(Settings.from_env(), tuple(sorted(os.environ.items())))
 
 

@@ -104,9 +104,15 @@ def dbt_environment(warehouse: Warehouse, window: Mapping[str, str]) -> Iterator
 
     dagster-dbt starts dbt with a copy of os.environ; runs that write the warehouse are one at
     a time (the pool), so setting and restoring the variables around the call is safe.
+
+    No debug log file: dagster-dbt points dbt's log at the run's own target folder, which is
+    removed after the run (`_stream`), and dbt wrote it in JSON at debug level, every
+    statement with its node, about a second of a one-day run (BENCHMARKS.md). What dbt
+    reports at info level still reaches Dagster's event log through its output.
     """
     variables = {
         **warehouse.dbt_env(),
+        "DBT_LOG_LEVEL_FILE": "none",
         # The spark target's sources are the lake's Parquet folders (macros/lake/).
         LAKE_VARIABLE: str(lake_dir()),
         **{WINDOW_ENV[bound]: day for bound, day in window.items()},
