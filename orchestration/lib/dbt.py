@@ -108,7 +108,8 @@ def dbt_environment(warehouse: Warehouse, window: Mapping[str, str]) -> Iterator
     No debug log file: dagster-dbt points dbt's log at the run's own target folder, which is
     removed after the run (`_stream`), and dbt wrote it in JSON at debug level, every
     statement with its node, about a second of a one-day run (BENCHMARKS.md). What dbt
-    reports at info level still reaches Dagster's event log through its output.
+    reports at info level is still the run's output (dagster-dbt echoes it), and a failure's
+    errors are in the step's failure.
     """
     variables = {
         **warehouse.dbt_env(),

@@ -1,15 +1,15 @@
 """What Dagster adds on top of dbt (a benchmark, not a test).
 
-On a fresh database with registry events: the wall time of one partition run of the
-registry's job through Dagster (the `dagster job execute` CLI: the code location loaded, the
-run, its checks) against the bare `dbt build` of the same window and selection; the same run
-until the instance records its end (what the UI shows as done; the process then still
-exits); the same run in an instance with Dagster's stock event log storage (what
-orchestration/lib/event_log.py saves);
-then a backfill of N days as one run against one day's run, against the bare `dbt build` of
-the N days, and against ONE_BY_ONE one-day runs; and the quality job (GX suites) over one day
-and over the N days. BENCH_DAGSTER_DAYS sets N (default 30). Every comparison is measured in
-this one process run; the per-step times of the one-partition run show where its time goes.
+On a fresh database with registry events: the wall time of one partition run of the registry's
+job through Dagster (the `dagster job execute` CLI: the code location loaded, the run, its
+checks) against the bare `dbt build` of the same window and selection; the same run until the
+instance records its end (what the UI shows as done; the process then still exits); the same
+run in an instance with Dagster's stock event log storage (what orchestration/lib/event_log.py
+saves); then a backfill of N days as one run against one day's run, against the bare
+`dbt build` of the N days, and against ONE_BY_ONE one-day runs; and the quality job (GX suites)
+over one day and over the N days. BENCH_DAGSTER_DAYS sets N (default 30). Every comparison is
+measured in this one process run; the per-step times of the one-partition run show where its
+time goes.
 
 The runs use the warehouse's instance (orchestration/dagster.yaml), as `make demo` and
 `make ui` do. The bare dbt gets its window as Dagster gives it (environment variables, so
@@ -225,8 +225,9 @@ def main() -> list[Ratio]:
     print("| measurement | time | ratio |\n|---|---:|---|")
     for name, seconds, ratio in rows:
         print(f"| {name} | {seconds:.1f} s | {ratio} |")
-    for label, run_steps in (("the one-partition run", steps), ("the backfill", backfill_steps)):
-        print(f"\nsteps of {label}:")
+    runs = (("the one-partition run", steps), ("the backfill", backfill_steps))
+    for label, run_steps in runs:
+        print(f"\nsteps of {label} (its last round):")
         for step, seconds in run_steps:
             print(f"  {step:<60}{seconds:>7.1f} s")
     return [
