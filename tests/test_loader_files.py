@@ -293,6 +293,23 @@ def start_cli(warehouse: Warehouse, *args: str) -> subprocess.Popen[str]:
     )
 
 
+def start_cli_as_a_terminal_does(warehouse: Warehouse, *args: str) -> subprocess.Popen[str]:
+    """Starts the CLI with Ctrl-C at its default disposition, as a terminal starts it.
+
+    A suite started in the background by a shell without job control (`make test &`) ignores
+    SIGINT, a child inherits an ignored signal, and Python then installs no handler for it: the
+    CLI would never see the test's Ctrl-C. A handler set here is reset to the default in the
+    child by exec.
+    """
+    if signal.getsignal(signal.SIGINT) != signal.SIG_IGN:
+        return start_cli(warehouse, *args)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return start_cli(warehouse, *args)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextmanager
 def load_held_before_claiming_ids(
     warehouse: Warehouse, process: subprocess.Popen[str]
@@ -322,7 +339,7 @@ def test_ctrl_c_mid_load_is_one_line_and_leaves_nothing(
     warehouse: Warehouse, landing: Path
 ) -> None:
     path = big_csv(landing, 100_000)
-    process = start_cli(warehouse, "load", str(path))
+    process = start_cli_as_a_terminal_does(warehouse, "load", str(path))
     with load_held_before_claiming_ids(warehouse, process):
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=120)
