@@ -29,15 +29,10 @@ DATABASE_NAME = "warehouse"
 TEMPORAL_TYPES = ("date", "timestamp")
 
 
-def superset_uri(reader: Warehouse) -> str:
-    """The reader's DSN with the driver Superset's virtualenv has (psycopg2)."""
-    return reader.url.replace("postgresql://", "postgresql+psycopg2://", 1)
-
-
 def database_config(reader: Warehouse) -> dict[str, Any]:
     return {
         "database_name": DATABASE_NAME,
-        "sqlalchemy_uri": superset_uri(reader),
+        "sqlalchemy_uri": reader.sqlalchemy_url,  # psycopg2: the driver Superset's virtualenv has
         "uuid": DATABASE_UUID,
         "expose_in_sqllab": True,
         "allow_run_async": False,

@@ -13,7 +13,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlparse
 
@@ -38,20 +38,39 @@ class Warehouse:
     host: str
     port: int
     user: str
-    password: str
+    password: str = field(repr=False)
     dbname: str
     embedded: bool = False
 
     @property
     def url(self) -> str:
         """The URL a BI tool or psql takes; socket folders go in the `host` query parameter."""
-        credentials = quote(self.user) + (":" + quote(self.password) if self.password else ":")
+        return self._url("postgresql", self.password)
+
+    @property
+    def url_without_password(self) -> str:
+        """The same URL for messages and logs, where a password must not appear."""
+        return self._url("postgresql", "")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The URL for SQLAlchemy's psycopg2 dialect (GX, Superset). A socket folder needs a
+        dummy `localhost` that the `host` parameter overrides: GX rejects a URL without a host."""
+        return self._url("postgresql+psycopg2", self.password, socket_host="localhost")
+
+    def _url(self, scheme: str, password: str, socket_host: str = "") -> str:
+        """Every name percent-encoded whole (`safe=""`): a password with `/`, `@` or `#` would
+        otherwise end the credentials early and name another host or port."""
+        credentials = quote(self.user, safe="")
+        if password:
+            credentials += ":" + quote(password, safe="")
+        database = quote(self.dbname, safe="")
         if self.host.startswith("/"):
             return (
-                f"postgresql://{credentials}@/{quote(self.dbname)}"
-                f"?host={self.host}&port={self.port}"
+                f"{scheme}://{credentials}@{socket_host}/{database}"
+                f"?host={quote(self.host)}&port={self.port}"
             )
-        return f"postgresql://{credentials}@{self.host}:{self.port}/{quote(self.dbname)}"
+        return f"{scheme}://{credentials}@{self.host}:{self.port}/{database}"
 
     def libpq_env(self) -> dict[str, str]:
         """The PG* variables that make dbt (profiles.example.yml) and psql use this database."""
@@ -86,7 +105,7 @@ class Warehouse:
         except psycopg.OperationalError as error:
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else "no answer"
             raise WarehouseUnreachable(
-                f"cannot connect to the warehouse at {self.url}: {first_line}"
+                f"cannot connect to the warehouse at {self.url_without_password}: {first_line}"
             ) from error
 
     @contextmanager
@@ -94,6 +113,19 @@ class Warehouse:
         """A cursor in one transaction, committed when the block ends without an error."""
         with self.connect() as connection, connection.cursor() as cursor:
             yield cursor
+
+
+@contextmanager
+def failures_in_one_line() -> Iterator[None]:
+    """For commands other than the ingest CLI (which reports these itself): a warehouse that
+    is misconfigured, unreachable or refusing ends the command with one `error:` line."""
+    try:
+        yield
+    except WarehouseUnreachable as error:
+        raise SystemExit(f"error: {error}") from None
+    except psycopg.Error as error:
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise SystemExit(f"error: the warehouse failed: {first_line}") from None
 
 
 def warehouse_dir() -> Path:
@@ -106,10 +138,21 @@ def _is_configured_externally(environ: dict[str, str]) -> bool:
 
 
 def _from_url(url: str) -> Warehouse:
-    parsed = urlparse(url)
-    query = parse_qs(parsed.query)
-    host = query.get("host", [parsed.hostname or "localhost"])[0]
-    port = int(query.get("port", [parsed.port or 5432])[0])
+    """The URL's parts, or one line saying what is wrong with it (never the URL: a password)."""
+    try:
+        parsed = urlparse(url)
+        query = parse_qs(parsed.query)
+        host = query.get("host", [parsed.hostname or "localhost"])[0]
+        port = int(query.get("port", [parsed.port or 5432])[0])
+    except ValueError as error:
+        raise WarehouseUnreachable(
+            f"{URL_VARIABLE} is not a URL of a PostgreSQL server ({error}); a password's"
+            " @ : / # ? % are percent-encoded in a URL"
+        ) from None
+    if parsed.scheme not in ("postgresql", "postgres"):
+        raise WarehouseUnreachable(
+            f"{URL_VARIABLE} must start with postgresql://, not {parsed.scheme or 'no scheme'}"
+        )
     return Warehouse(
         host=host,
         port=port,
@@ -120,9 +163,12 @@ def _from_url(url: str) -> Warehouse:
 
 
 def _from_libpq_env(environ: dict[str, str]) -> Warehouse:
+    port = environ.get("PGPORT", "5432")
+    if not port.isdigit():
+        raise WarehouseUnreachable(f"PGPORT={port!r} is not a port")
     return Warehouse(
         host=environ["PGHOST"],
-        port=int(environ.get("PGPORT", "5432")),
+        port=int(port),
         user=environ.get("PGUSER", "postgres"),
         password=environ.get("PGPASSWORD", ""),
         dbname=environ.get("PGDATABASE", "postgres"),

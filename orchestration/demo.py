@@ -19,7 +19,7 @@ from collections import Counter
 import dagster as dg
 
 from ingest import access, generator, migrate
-from ingest.warehouse import resolve, warehouse_dir
+from ingest.warehouse import failures_in_one_line, resolve, warehouse_dir
 from orchestration.definitions import build_definitions
 from orchestration.lib.instance import dagster_home
 from orchestration.lib.jobs import LOAD_JOB
@@ -152,11 +152,12 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"error: {error}") from error
     spec = generator.GeneratorSpec(events=args.events, days=args.days, seed=args.seed)
     landing = settings.landing_dir / f"demo-{args.events}-events-{args.days}-days-seed-{args.seed}"
+    with failures_in_one_line():
+        warehouse = resolve()
+        migrate.migrate(warehouse)
     if not landing.exists():
         print(f"generating {args.events:,} events over {args.days} days into {landing}")
         generator.generate(spec, landing)
-    warehouse = resolve()
-    migrate.migrate(warehouse)
     if settings.engine == SPARK:
         print("spark cluster (make stop stops it):")
         _start_cluster()

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from ingest import migrate
-from ingest.warehouse import PROJECT_ROOT, resolve
+from ingest.warehouse import PROJECT_ROOT, failures_in_one_line, resolve
 from orchestration.lib.instance import dagster_home
 from orchestration.lib.settings import engine_from_env
 
@@ -21,12 +21,14 @@ def main() -> None:
         engine_from_env()  # a wrong engine stops here, not as a code location error in the UI
     except ValueError as error:
         raise SystemExit(f"error: {error}") from error
-    warehouse = resolve()  # starts the embedded server before the UI needs it
-    migrate.migrate(warehouse)
+    with failures_in_one_line():
+        warehouse = resolve()  # starts the embedded server before the UI needs it
+        migrate.migrate(warehouse)
     dagster_home()
     host = os.environ.get("DAGSTER_UI_HOST", "127.0.0.1")
     port = os.environ.get("DAGSTER_UI_PORT", "3000")
-    print(f"Dagster UI: http://{host}:{port}  (warehouse: {warehouse.url})", flush=True)
+    where = warehouse.url_without_password
+    print(f"Dagster UI: http://{host}:{port}  (warehouse: {where})", flush=True)
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, signal.SIG_DFL)
     dagster = str(Path(sys.executable).parent / "dagster")

@@ -6,14 +6,26 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
+import urllib.parse
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 
 import psycopg
 import pytest
+import sqlalchemy
+from psycopg import sql
 
 from ingest import access, embedded
-from ingest.warehouse import PROJECT_ROOT, Warehouse
+from ingest.warehouse import (
+    PROJECT_ROOT,
+    URL_VARIABLE,
+    Warehouse,
+    WarehouseUnreachable,
+    resolve,
+)
+from orchestration.lib.expectations import Expectation, Suite, validate
 from tests.databases import administrator
 
 
@@ -145,3 +157,79 @@ def test_objects_an_older_version_made_as_superuser_are_handed_to_the_owner(
         ).fetchall()
         connection.execute("drop table marts.old")
     assert owners == [(empty_warehouse.user,)]
+
+
+# Every character a URL gives a meaning to, and a config substitution GX would expand.
+HOSTILE_PASSWORD = "p@ss/w:rd#?&%=${HOME} é+"
+
+
+@pytest.fixture
+def hostile_login(warehouse: Warehouse) -> Iterator[Warehouse]:
+    """A login role of its own whose password is HOSTILE_PASSWORD, over TCP."""
+    if not warehouse.embedded:
+        pytest.skip("making login roles on a configured server is its deployer's")
+    name = f"hostile_{uuid.uuid4().hex[:8]}"
+    admin = administrator(warehouse)
+    with admin.connect(autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("create role {} login password {}").format(
+                sql.Identifier(name), sql.Literal(HOSTILE_PASSWORD)
+            )
+        )
+    try:
+        yield replace(embedded.over_tcp(warehouse), user=name, password=HOSTILE_PASSWORD)
+    finally:
+        with admin.connect(autocommit=True) as connection:
+            connection.execute(sql.SQL("drop role {}").format(sql.Identifier(name)))
+
+
+def _backends_left(warehouse: Warehouse, user: str) -> int:
+    """The user's server backends once closed ones have had 10 s to exit (a backend leaves
+    pg_stat_activity a moment after its client closed the connection)."""
+    deadline = time.monotonic() + 10
+    with warehouse.connect(autocommit=True) as connection:
+        while True:
+            row = connection.execute(
+                "select count(*) from pg_stat_activity where usename = %s", (user,)
+            ).fetchone()
+            count = row[0] if row else 0
+            if count == 0 or time.monotonic() > deadline:
+                return count
+            time.sleep(0.1)
+
+
+def test_a_password_of_any_characters_logs_in_through_each_url_and_is_never_printed(
+    warehouse: Warehouse, hostile_login: Warehouse
+) -> None:
+    """`make dsn`, Superset and GX take the login as a URL; `make ui` and connection errors
+    print it, without the password."""
+    with psycopg.connect(hostile_login.url) as connection:
+        assert connection.execute("select current_user").fetchone() == (hostile_login.user,)
+    engine = sqlalchemy.create_engine(hostile_login.sqlalchemy_url)
+    with engine.connect() as connection:
+        assert connection.execute(sqlalchemy.text("select current_user")).scalar() == (
+            hostile_login.user
+        )
+    engine.dispose()
+    socket_login = replace(hostile_login, host=warehouse.host, port=warehouse.port)
+    for login in (hostile_login, socket_login):
+        assert resolve({URL_VARIABLE: login.url}) == replace(login, embedded=False)
+        parsed = sqlalchemy.engine.make_url(login.sqlalchemy_url)
+        assert (parsed.username, parsed.password) == (login.user, HOSTILE_PASSWORD)
+        assert parsed.query.get("host", parsed.host) == login.host
+        with pytest.raises(WarehouseUnreachable) as refused:
+            replace(login, host=embedded.LISTEN_ADDRESS, port=9).connect()
+        assert f"{login.user}@{embedded.LISTEN_ADDRESS}:9/" in str(refused.value)
+        shown = f"{login.url_without_password} {login!r} {refused.value}"
+        assert HOSTILE_PASSWORD not in shown + urllib.parse.unquote(shown)
+
+    suite = Suite(
+        name="any_password",
+        model="none",
+        query="select 1 as one",
+        expectations=(Expectation("ExpectColumnValuesToNotBeNull", {"column": "one"}),),
+        description="a query any login may run",
+    )
+    assert _backends_left(warehouse, hostile_login.user) == 0
+    assert validate(hostile_login, suite).passed
+    assert _backends_left(warehouse, hostile_login.user) == 0, "GX left its connections open"

@@ -54,19 +54,6 @@ class Suite:
     day_column: str | None = None
 
 
-def _connection_string(warehouse: Warehouse) -> str:
-    """A SQLAlchemy URL GX accepts: a socket folder needs a dummy host plus ?host= (STACK_NOTES)."""
-    credentials = f"{warehouse.user}:{warehouse.password}"
-    if warehouse.host.startswith("/"):
-        return (
-            f"postgresql+psycopg2://{credentials}@localhost/{warehouse.dbname}"
-            f"?host={warehouse.host}&port={warehouse.port}"
-        )
-    return (
-        f"postgresql+psycopg2://{credentials}@{warehouse.host}:{warehouse.port}/{warehouse.dbname}"
-    )
-
-
 def _outcomes(result: Any) -> dict[str, dict[str, Any]]:
     outcomes = {}
     for item in result.results:
@@ -107,12 +94,30 @@ def validate(
     gx = great_expectations()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    query = bounded(suite.query, window)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_postgres(
-        name="warehouse", connection_string=_connection_string(warehouse)
+        name="warehouse", connection_string=warehouse.sqlalchemy_url
     )
+    try:
+        return _validated(gx, context, source, warehouse, suite, window)
+    finally:
+        # One run validates many suites in its process: each would keep its pools open until
+        # the run ends. The data source and its execution engine have one each.
+        source.get_engine().dispose()
+        if source.execution_engine is not None:
+            source.execution_engine.engine.dispose()
+
+
+def _validated(
+    gx: ModuleType,
+    context: Any,
+    source: Any,
+    warehouse: Warehouse,
+    suite: Suite,
+    window: Window | None,
+) -> dg.AssetCheckResult:
+    query = bounded(suite.query, window)
     asset = source.add_query_asset(name=suite.name, query=query)
     gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.name))
     for expectation in suite.expectations:
