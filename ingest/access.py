@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import psycopg
 from psycopg import sql
@@ -37,7 +37,7 @@ SETUP_VERSION = "1"
 class Role:
     kind: str  # owner or reader
     name: str
-    password: str | None
+    password: str | None = field(repr=False)
 
     @property
     def password_variable(self) -> str:

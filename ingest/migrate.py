@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 from ingest.warehouse import Warehouse
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -49,6 +51,7 @@ def migrate(warehouse: Warehouse) -> list[Migration]:
             )
             connection.commit()
             done = {row[0] for row in connection.execute("select version from raw._migrations")}
+            connection.commit()  # each migration below is then a transaction of its own
             for migration in available_migrations():
                 if migration.version in done:
                     continue
@@ -60,6 +63,16 @@ def migrate(warehouse: Warehouse) -> list[Migration]:
                     )
                 applied.append(migration)
         finally:
-            connection.execute("select pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
-            connection.commit()
+            _unlock(connection)
     return applied
+
+
+def _unlock(connection: psycopg.Connection) -> None:
+    """Releases the migration lock. A session's advisory lock outlives a rollback, so the
+    unlock runs after one: in a transaction a failed statement aborted, the unlock itself would
+    fail and its error ('current transaction is aborted') would replace the failure's own."""
+    if connection.broken:
+        return  # the server ended the session, and its locks with it
+    connection.rollback()
+    connection.execute("select pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+    connection.commit()

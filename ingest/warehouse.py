@@ -10,14 +10,16 @@ everything at that server instead, with no code change.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import parse_qs, quote, unquote, urlparse
+from urllib.parse import quote
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 URL_VARIABLE = "WAREHOUSE_URL"
@@ -59,18 +61,17 @@ class Warehouse:
         return self._url("postgresql+psycopg2", self.password, socket_host="localhost")
 
     def _url(self, scheme: str, password: str, socket_host: str = "") -> str:
-        """Every name percent-encoded whole (`safe=""`): a password with `/`, `@` or `#` would
+        """Every part percent-encoded whole (`safe=""`): a password with `/`, `@` or `#` would
         otherwise end the credentials early and name another host or port."""
         credentials = quote(self.user, safe="")
         if password:
             credentials += ":" + quote(password, safe="")
         database = quote(self.dbname, safe="")
         if self.host.startswith("/"):
-            return (
-                f"{scheme}://{credentials}@{socket_host}/{database}"
-                f"?host={quote(self.host)}&port={self.port}"
-            )
-        return f"{scheme}://{credentials}@{self.host}:{self.port}/{database}"
+            socket = f"host={quote(self.host, safe='/')}&port={self.port}"
+            return f"{scheme}://{credentials}@{socket_host}/{database}?{socket}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        return f"{scheme}://{credentials}@{host}:{self.port}/{database}"
 
     def libpq_env(self) -> dict[str, str]:
         """The PG* variables that make dbt (profiles.example.yml) and psql use this database."""
@@ -137,38 +138,50 @@ def _is_configured_externally(environ: dict[str, str]) -> bool:
     return bool(environ.get(URL_VARIABLE) or environ.get("PGHOST"))
 
 
-def _from_url(url: str) -> Warehouse:
-    """The URL's parts, or one line saying what is wrong with it (never the URL: a password)."""
+URL_PARTS = ("host", "port", "user", "password", "dbname")
+
+
+def _from_url(url: str, environ: dict[str, str]) -> Warehouse:
+    """The URL's parts as libpq (psql) reads them, or one line saying what is wrong with it,
+    never the URL or a piece of it: it holds a password."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise WarehouseUnreachable(f"{URL_VARIABLE} must start with postgresql://")
     try:
-        parsed = urlparse(url)
-        query = parse_qs(parsed.query)
-        host = query.get("host", [parsed.hostname or "localhost"])[0]
-        port = int(query.get("port", [parsed.port or 5432])[0])
-    except ValueError as error:
+        parts = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
         raise WarehouseUnreachable(
-            f"{URL_VARIABLE} is not a URL of a PostgreSQL server ({error}); a password's"
-            " @ : / # ? % are percent-encoded in a URL"
+            f"{URL_VARIABLE} is not a URL libpq can read; percent-encode a password's"
+            " @ : / # ? % characters"
         ) from None
-    if parsed.scheme not in ("postgresql", "postgres"):
+    others = sorted(set(parts) - set(URL_PARTS))
+    if others:
         raise WarehouseUnreachable(
-            f"{URL_VARIABLE} must start with postgresql://, not {parsed.scheme or 'no scheme'}"
+            f"{URL_VARIABLE} takes no parameter {', '.join(others)}: set it as a libpq variable"
+            " (e.g. PGSSLMODE), which every connection of the warehouse reads"
         )
     return Warehouse(
-        host=host,
-        port=port,
-        user=unquote(parsed.username or os.environ.get("PGUSER", "postgres")),
-        password=unquote(parsed.password or ""),
-        dbname=unquote(parsed.path.lstrip("/")) or "postgres",
+        host=str(parts.get("host") or "localhost"),
+        port=_port(URL_VARIABLE, str(parts.get("port") or "5432")),
+        user=str(parts.get("user") or environ.get("PGUSER", "postgres")),
+        password=str(parts.get("password") or ""),
+        dbname=str(parts.get("dbname") or "postgres"),
     )
 
 
+def _port(variable: str, value: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,5}", value) or not 0 < int(value) < 65536:
+        raise WarehouseUnreachable(
+            f"{variable} names no port (a password's @ : / # ? % must be percent-encoded)"
+            if variable == URL_VARIABLE
+            else f"{variable}={value!r} is not a port"
+        )
+    return int(value)
+
+
 def _from_libpq_env(environ: dict[str, str]) -> Warehouse:
-    port = environ.get("PGPORT", "5432")
-    if not port.isdigit():
-        raise WarehouseUnreachable(f"PGPORT={port!r} is not a port")
     return Warehouse(
         host=environ["PGHOST"],
-        port=int(port),
+        port=_port("PGPORT", environ.get("PGPORT", "5432")),
         user=environ.get("PGUSER", "postgres"),
         password=environ.get("PGPASSWORD", ""),
         dbname=environ.get("PGDATABASE", "postgres"),
@@ -205,7 +218,7 @@ def resolve(environ: dict[str, str] | None = None) -> Warehouse:
     """The warehouse this process should use, decided only by the environment."""
     environ = dict(os.environ if environ is None else environ)
     if environ.get(URL_VARIABLE):
-        return _from_url(environ[URL_VARIABLE])
+        return _from_url(environ[URL_VARIABLE], environ)
     if _is_configured_externally(environ):
         return _from_libpq_env(environ)
     from ingest import embedded  # only needed without configuration

@@ -189,7 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     if settings.engine == SPARK:  # the marts are in Spark: its JDBC/ODBC (Thrift) server
         print(f"\nthe marts (Spark's Thrift server): {_thrift_url()}")
     else:
-        print(f"\nBI tools (read-only, make dsn): {access.reader_login(warehouse).url}")
+        try:
+            print(f"\nBI tools (read-only, make dsn): {access.reader_login(warehouse).url}")
+        except access.AccessNotConfigured as error:  # a configured server's reader password
+            print(f"\nBI tools: {error}")
     print("Dagster UI on the same warehouse: make ui")
     return 0 if all(r.success for r in results) else 1
 

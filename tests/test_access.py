@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy
 from psycopg import sql
 
-from ingest import access, embedded
+from ingest import access, embedded, migrate
 from ingest.warehouse import (
     PROJECT_ROOT,
     URL_VARIABLE,
@@ -233,3 +233,9 @@ def test_a_password_of_any_characters_logs_in_through_each_url_and_is_never_prin
     assert _backends_left(warehouse, hostile_login.user) == 0
     assert validate(hostile_login, suite).passed
     assert _backends_left(warehouse, hostile_login.user) == 0, "GX left its connections open"
+
+
+def test_a_login_that_may_not_migrate_is_told_why(hostile_login: Warehouse) -> None:
+    """The migration's own error, not the one of the lock's release after it."""
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+        migrate.migrate(hostile_login)

@@ -301,13 +301,13 @@ def start_cli_as_a_terminal_does(warehouse: Warehouse, *args: str) -> subprocess
     CLI would never see the test's Ctrl-C. A handler set here is reset to the default in the
     child by exec.
     """
-    if signal.getsignal(signal.SIGINT) != signal.SIG_IGN:
-        return start_cli(warehouse, *args)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return start_cli(warehouse, *args)
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # None: a handler not set from Python, which cannot be put back; the default is kept.
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
@@ -340,9 +340,13 @@ def test_ctrl_c_mid_load_is_one_line_and_leaves_nothing(
 ) -> None:
     path = big_csv(landing, 100_000)
     process = start_cli_as_a_terminal_does(warehouse, "load", str(path))
-    with load_held_before_claiming_ids(warehouse, process):
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=120)
+    try:
+        with load_held_before_claiming_ids(warehouse, process):
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()  # after a timeout: not left to finish the load once the lock is gone
+        process.wait()
 
     assert process.returncode not in (0, None)
     assert one_error_line(stderr).startswith("error: interrupted")
