@@ -10,7 +10,7 @@ from bi.bundle import ASSETS
 from bi.provision import provision
 from bi.server import ADMIN, DEFAULT_PORT, Superset, SupersetFailed, ensure_venv
 from ingest import access
-from ingest.warehouse import resolve
+from ingest.warehouse import failures_in_one_line, resolve
 
 
 def _superset() -> Superset:
@@ -20,9 +20,12 @@ def _superset() -> Superset:
 def _start() -> None:
     """Installs, initialises, provisions and serves; prints where and how to log in."""
     superset = _superset()
+    with failures_in_one_line():  # before minutes of installing Superset for no warehouse
+        reader = access.reader_login(resolve())
+        reader.connect().close()
     ensure_venv(superset.venv)
     superset.initialise()
-    changed = provision(superset, access.reader_login(resolve()))
+    changed = provision(superset, reader)
     print("dashboards imported" if changed else "dashboards already up to date")
     superset.start()
     slugs = sorted(p.stem for p in (ASSETS / "dashboards").glob("*.yaml"))
@@ -43,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             stopped = _superset().stop()
             print("Superset stopped" if stopped else "no Superset running")
-    except SupersetFailed as error:
+    except (SupersetFailed, access.AccessNotConfigured) as error:
         sys.exit(f"error: {error}")
 
 

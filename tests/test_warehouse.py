@@ -76,16 +76,17 @@ def _unused_port() -> int:
 
 
 @pytest.mark.parametrize(
-    "command",
+    ("command", "login"),
     [
-        ("ingest", "load", "nothing.csv"),
-        ("orchestration.ui",),
-        ("orchestration.demo", "--events", "10", "--days", "1"),
+        (("ingest", "load", "nothing.csv"), "nobody"),
+        (("orchestration.ui",), "nobody"),
+        (("orchestration.demo", "--events", "10", "--days", "1"), "nobody"),
+        (("bi", "start"), "warehouse_reader"),  # checked before Superset is installed
     ],
-    ids=["ingest", "make ui", "make demo"],
+    ids=["ingest", "make ui", "make demo", "make bi"],
 )
 def test_an_unreachable_warehouse_is_one_line_without_its_password(
-    command: tuple[str, ...], tmp_path: Path
+    command: tuple[str, ...], login: str, tmp_path: Path
 ) -> None:
     port = _unused_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("WAREHOUSE_", "PG"))}
@@ -94,6 +95,7 @@ def test_an_unreachable_warehouse_is_one_line_without_its_password(
         env={
             **environ,
             URL_VARIABLE: f"postgresql://nobody:s3cret-pw@127.0.0.1:{port}/x",
+            "WAREHOUSE_READER_PASSWORD": "s3cret-reader",
             "WAREHOUSE_DIR": str(tmp_path),
         },
         cwd=PROJECT_ROOT,
@@ -103,9 +105,10 @@ def test_an_unreachable_warehouse_is_one_line_without_its_password(
     )
     assert result.returncode != 0
     [line] = result.stderr.strip().splitlines()
-    shown = f"postgresql://nobody@127.0.0.1:{port}/x"
+    shown = f"postgresql://{login}@127.0.0.1:{port}/x"
     assert line.startswith(f"error: cannot connect to the warehouse at {shown}: "), line
     assert "s3cret" not in result.stdout + result.stderr
+    assert "installing Superset" not in result.stdout
     assert not list(tmp_path.rglob("demo-*")), "the demo generated events for no warehouse"
 
 
