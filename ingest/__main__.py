@@ -76,12 +76,12 @@ def _load_one(
     except psycopg.OperationalError as error:
         raise loader.LoadError(
             f"{loader.display_name(path)}: lost the connection to the warehouse"
-            f" ({_first_line(error)}); nothing of this file was loaded"
+            f" ({warehouse.first_line(error)}); nothing of this file was loaded"
         ) from error
     except psycopg.Error as error:
         raise loader.LoadError(
             f"{loader.display_name(path)}: the warehouse refused the load"
-            f" ({_first_line(error)}); nothing of this file was loaded"
+            f" ({warehouse.first_line(error)}); nothing of this file was loaded"
         ) from error
     except OSError as error:  # e.g. the file was moved away meanwhile
         raise loader.LoadError(
@@ -131,11 +131,6 @@ def _cmd_export_lake(args: argparse.Namespace) -> None:
         kind = "whole" if result.partitions is None else f"{result.partitions} day(s)"
         print(f"{result.table}: {result.rows} rows ({kind})")
     print(f"lake: {root}")
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _report_error(message: str) -> None:
@@ -239,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report_error(str(error))
         return 2
     except psycopg.Error as error:
-        _report_error(f"the warehouse failed: {_first_line(error)}")
+        _report_error(f"the warehouse failed: {warehouse.first_line(error)}")
         return 2
     except KeyboardInterrupt:
         _report_error(

@@ -104,9 +104,9 @@ class Warehouse:
                 **kwargs,
             )
         except psycopg.OperationalError as error:
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else "no answer"
             raise WarehouseUnreachable(
-                f"cannot connect to the warehouse at {self.url_without_password}: {first_line}"
+                f"cannot connect to the warehouse at {self.url_without_password}:"
+                f" {first_line(error)}"
             ) from error
 
     @contextmanager
@@ -125,8 +125,14 @@ def failures_in_one_line() -> Iterator[None]:
     except WarehouseUnreachable as error:
         raise SystemExit(f"error: {error}") from None
     except psycopg.Error as error:
-        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise SystemExit(f"error: the warehouse failed: {first_line}") from None
+        raise SystemExit(f"error: the warehouse failed: {first_line(error)}") from None
+
+
+def first_line(error: BaseException) -> str:
+    """An error's first line for a one-line report (psycopg's messages run to three), or
+    its type when it has no text."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def warehouse_dir() -> Path:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from orchestration.demo import QUIET
 from orchestration.lib.jobs import LOAD_JOB, source_job_name
 from orchestration.lib.schedules import RANGE_END_TAG, RANGE_START_TAG
 from orchestration.lib.settings import DBT_PRODUCTION_TARGET, Settings
+from tests.browser import free_port
 from tests.databases import cloned_database, fresh_database
 from tests.dbt_support import environment
 from tests.recompute import fetch
@@ -212,12 +212,6 @@ def test_source_freshness_reads_the_load_ledger(production: Production, server: 
     assert "PASS freshness of registry.module_view_events" in stale.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def stop(process: subprocess.Popen[bytes]) -> None:
     """Stops a server the test started; one slow to leave on a loaded machine is killed."""
     process.terminate()
@@ -239,7 +233,7 @@ def test_the_docs_site_shows_a_mart_with_its_columns(production: Production) -> 
     assert generated.returncode == 0, generated.stdout + generated.stderr
     catalog = json.loads((target / "catalog.json").read_text())
     assert "download_count" in catalog["nodes"][f"model.event_warehouse.{CHANGED}"]["columns"]
-    port = _free_port()
+    port = free_port()
     serve = subprocess.Popen(
         [str(Path(sys.executable).parent / "dbt"), "docs", "serve", "--host", "127.0.0.1",
          "--port", str(port), "--no-browser", "--target-path", str(target),

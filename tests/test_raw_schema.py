@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
 
 from ingest import migrate
 from ingest.sources import SOURCES
@@ -100,3 +106,50 @@ def test_event_tables_have_an_event_id_load_stamp_and_time_index(warehouse: Ware
         assert has_event_id and has_load_stamp, table
         assert indexes == [f"brin {time_column}"], table
     assert ledger_key == ("PRIMARY KEY (table_name, event_id)",)
+
+
+def test_a_migration_failing_halfway_keeps_the_ones_before_it_and_names_its_error(
+    empty_warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each migration commits on its own: a failure leaves the earlier ones applied and
+    recorded, nothing of its own, its own error (not the lock's release after it), and a
+    second run, once the file is mended, applies only what is left."""
+    real = migrate.available_migrations()
+    for migration in real[:2]:
+        shutil.copy(migration.path, tmp_path / migration.path.name)
+    broken = tmp_path / "9998_broken.sql"
+    broken.write_text("create table raw.half_done (x int);\nselect 1 / 0;\n")
+    (tmp_path / "9999_after.sql").write_text("create table raw.after_broken (x int);\n")
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", tmp_path)
+
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        migrate.migrate(empty_warehouse)
+    assert _versions(empty_warehouse) == [m.version for m in real[:2]]
+    assert _tables(empty_warehouse, "half_done", "after_broken") == []
+
+    broken.write_text("create table raw.half_done (x int);\n")
+    assert [m.version for m in migrate.migrate(empty_warehouse)] == [9998, 9999]
+    assert _tables(empty_warehouse, "half_done", "after_broken") == ["after_broken", "half_done"]
+
+
+def test_two_migrations_at_once_apply_each_file_once(empty_warehouse: Warehouse) -> None:
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda _: migrate.migrate(empty_warehouse), range(2)))
+    everything = [m.version for m in migrate.available_migrations()]
+    assert sorted(len(applied) for applied in runs) == [0, len(everything)]
+    assert _versions(empty_warehouse) == everything
+
+
+def _versions(warehouse: Warehouse) -> list[int]:
+    with warehouse.cursor() as cursor:
+        return [v for (v,) in cursor.execute("select version from raw._migrations order by 1")]
+
+
+def _tables(warehouse: Warehouse, *names: str) -> list[str]:
+    with warehouse.cursor() as cursor:
+        rows = cursor.execute(
+            "select table_name from information_schema.tables"
+            " where table_schema = 'raw' and table_name = any(%s) order by 1",
+            (list(names),),
+        ).fetchall()
+    return [name for (name,) in rows]

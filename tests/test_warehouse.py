@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import stat
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from ingest.warehouse import (
     pii_salt,
     resolve,
 )
+from tests.browser import free_port
 
 EMBEDDED = Warehouse("/socket/folder", 5432, "postgres", "", "postgres", embedded=True)
 CONFIGURED = Warehouse("db.example.com", 5432, "owner", "secret", "warehouse")
@@ -68,13 +68,6 @@ def test_a_configured_server_has_the_salt_its_deployment_sets(
     assert not (warehouse_dir / "pii_salt").exists()
 
 
-def _unused_port() -> int:
-    """A port nothing listens on: the system's pick for a socket that is closed again."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.parametrize(
     ("command", "login"),
     [
@@ -88,7 +81,7 @@ def _unused_port() -> int:
 def test_an_unreachable_warehouse_is_one_line_without_its_password(
     command: tuple[str, ...], login: str, tmp_path: Path
 ) -> None:
-    port = _unused_port()
+    port = free_port()  # nothing listens on it
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("WAREHOUSE_", "PG"))}
     result = subprocess.run(
         [sys.executable, "-m", *command],

@@ -31,7 +31,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from packaging.version import Version
 
 from ingest.lake import LAKE_VARIABLE, lake_dir
-from ingest.warehouse import Warehouse
+from ingest.warehouse import Warehouse, first_line
 from orchestration.lib.partitions import window_vars
 from orchestration.lib.resources import WarehouseResource
 from orchestration.lib.settings import DBT_PRODUCTION_TARGET, DBT_PROJECT_DIR, DBT_SPARK_TARGET
@@ -258,8 +258,7 @@ class _RowCounts:
             return self._count(relation)
         except Exception as error:  # psycopg's or the Thrift client's: a warning either way
             self._failed = True
-            first_line = (str(error).strip() or type(error).__name__).splitlines()[0]
-            self._context.log.warning(f"row counts not recorded: {first_line}")
+            self._context.log.warning(f"row counts not recorded: {first_line(error)}")
             return None
 
 
